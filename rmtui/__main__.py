@@ -1,0 +1,5 @@
+"""Allows `python -m rmtui`."""
+
+from rmtui.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure domain: versions, profiles, steps, state machine, store and engine (no Textual)."""

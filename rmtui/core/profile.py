@@ -1,0 +1,243 @@
+"""Release profiles: where the repos are, branch rules, signing identities, commands, publishing."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rmtui.core.errors import ProfileError
+from rmtui.core.version import ReleaseVersion
+
+FREEZE_METHODS = ("github", "manual", "sandbox-hook")
+GPG_POLICIES = ("pep761", "always", "never")
+SIGSTORE_INSTANCES = ("production", "staging", "off")
+PUBLISH_METHODS = ("local", "sftp")
+
+
+@dataclass(frozen=True)
+class Repos:
+    """The three repositories of a release."""
+
+    upstream: str
+    fork: str
+    clone: str
+    upstream_remote: str = "upstream"
+    fork_remote: str = "origin"
+
+    @property
+    def clone_path(self) -> Path:
+        return Path(self.clone).expanduser()
+
+
+@dataclass(frozen=True)
+class Branches:
+    main: str = "main"
+    # Python format string for a maintenance branch; {minor} is "3.14".
+    maintenance: str = "{minor}"
+    release_prefix: str = "branch-"
+
+    def for_version(self, version: ReleaseVersion) -> str:
+        if version.branch == "main":
+            return self.main
+        return self.maintenance.format(minor=version.minor_version)
+
+
+@dataclass(frozen=True)
+class Files:
+    version_file: str = "Include/patchlevel.h"
+    readme: str = "README.rst"
+
+
+@dataclass(frozen=True)
+class Freeze:
+    method: str = "manual"
+    github_api: str = "https://api.github.com"
+    github_repo: str = "python/cpython"
+    # The git push option that lets the RM through a sandbox-hook freeze.
+    push_option: str = "rmtui-release-manager"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs one minor version's releases."""
+
+    gpg_fingerprint: str = ""
+    sigstore_identity: str = ""
+    sigstore_issuer: str = ""
+
+
+@dataclass(frozen=True)
+class Signing:
+    gpg: str = "pep761"
+    gnupghome: str = ""
+    sigstore: str = "production"
+    signers: dict[str, Signer] = field(default_factory=dict)
+
+    def signer_for(self, version: ReleaseVersion) -> Signer:
+        signer = self.signers.get(version.minor_version)
+        if signer is None:
+            known = ", ".join(sorted(self.signers)) or "none"
+            raise ProfileError(
+                f"the profile names no signer for Python {version.minor_version}",
+                f"add a [signing.signers.{version.minor_version!r}] table; profiles know: {known}",
+            )
+        return signer
+
+    def uses_gpg(self, version: ReleaseVersion) -> bool:
+        if self.gpg == "always":
+            return True
+        if self.gpg == "never":
+            return False
+        return version.gpg_by_default
+
+
+@dataclass(frozen=True)
+class Commands:
+    docs: str = ""
+    test: str = ""
+    # blurb is optional: without it NEWS entries are left for the RM.
+    blurb: str = "blurb"
+
+
+@dataclass(frozen=True)
+class Publish:
+    method: str = "local"
+    target: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A whole profile, as read from TOML and validated."""
+
+    name: str
+    repos: Repos
+    rehearsal: bool = False
+    branches: Branches = field(default_factory=Branches)
+    files: Files = field(default_factory=Files)
+    freeze: Freeze = field(default_factory=Freeze)
+    signing: Signing = field(default_factory=Signing)
+    commands: Commands = field(default_factory=Commands)
+    publish: Publish = field(default_factory=Publish)
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        signers = data["signing"].pop("signers")
+        data["signing"]["signers"] = signers
+        return data
+
+
+T = TypeVar("T")
+
+
+def _check_keys(table: dict[str, Any], allowed: list[str], where: str, source: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            suggestion = f"did you mean {close[0]!r}? " if close else ""
+            raise ProfileError(
+                f"{source}: unknown key {key!r} in [{where}]",
+                f"{suggestion}the keys allowed there are: {', '.join(allowed)}",
+            )
+
+
+def _build(cls: type[T], table: Any, where: str, source: str) -> T:
+    if not isinstance(table, dict):
+        raise ProfileError(f"{source}: [{where}] must be a table", "see docs/profile.md")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    _check_keys(table, list(fields), where, source)
+    missing = [
+        name
+        for name, f in fields.items()
+        if f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+        and name not in table
+    ]
+    if missing:
+        raise ProfileError(
+            f"{source}: [{where}] lacks the required key {missing[0]!r}", "see docs/profile.md"
+        )
+    for name, value in table.items():
+        expected = fields[name].type
+        if expected in ("str", "bool") and not isinstance(
+            value, str if expected == "str" else bool
+        ):
+            raise ProfileError(
+                f"{source}: [{where}] {name} must be a {expected}, not {type(value).__name__}",
+                "see docs/profile.md",
+            )
+    return cls(**table)
+
+
+def _choice(value: str, allowed: tuple[str, ...], key: str, source: str) -> None:
+    if value not in allowed:
+        raise ProfileError(
+            f"{source}: {key} = {value!r} is not one of {', '.join(allowed)}",
+            "see docs/profile.md",
+        )
+
+
+def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
+    """Validate a parsed profile; unknown keys and typos are errors naming the key."""
+    top = [f.name for f in dataclasses.fields(Profile)]
+    _check_keys(data, top, "top level", source)
+    if "name" not in data or not isinstance(data["name"], str) or not data["name"]:
+        raise ProfileError(f"{source}: the profile needs a `name`", 'add name = "..." at the top')
+    if "repos" not in data:
+        raise ProfileError(f"{source}: the profile needs a [repos] table", "see docs/profile.md")
+    signing_table = dict(data.get("signing", {}))
+    signers_table = signing_table.pop("signers", {})
+    if not isinstance(signers_table, dict):
+        raise ProfileError(f"{source}: [signing.signers] must be a table", "see docs/profile.md")
+    signers = {
+        str(minor): _build(Signer, entry, f"signing.signers.{minor}", source)
+        for minor, entry in signers_table.items()
+    }
+    signing = _build(Signing, signing_table, "signing", source)
+    signing = dataclasses.replace(signing, signers=signers)
+    rehearsal = data.get("rehearsal", False)
+    if not isinstance(rehearsal, bool):
+        raise ProfileError(f"{source}: rehearsal must be true or false", "see docs/profile.md")
+    profile = Profile(
+        name=data["name"],
+        rehearsal=rehearsal,
+        repos=_build(Repos, data["repos"], "repos", source),
+        branches=_build(Branches, data.get("branches", {}), "branches", source),
+        files=_build(Files, data.get("files", {}), "files", source),
+        freeze=_build(Freeze, data.get("freeze", {}), "freeze", source),
+        signing=signing,
+        commands=_build(Commands, data.get("commands", {}), "commands", source),
+        publish=_build(Publish, data.get("publish", {}), "publish", source),
+    )
+    _choice(profile.freeze.method, FREEZE_METHODS, "freeze.method", source)
+    _choice(profile.signing.gpg, GPG_POLICIES, "signing.gpg", source)
+    _choice(profile.signing.sigstore, SIGSTORE_INSTANCES, "signing.sigstore", source)
+    _choice(profile.publish.method, PUBLISH_METHODS, "publish.method", source)
+    return profile
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate a profile file."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(
+            f"no profile file at {path}",
+            "pass --profile with the path of a profile (see docs/profile.md), "
+            "or copy the built-in one with `rmtui profile show cpython > my.toml`",
+        ) from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path} is not valid TOML: {exc}", "fix the syntax") from None
+    return profile_from_dict(data, source=str(path))
+
+
+def dump_profile(profile: Profile) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(profile.to_toml_dict())

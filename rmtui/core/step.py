@@ -1,0 +1,219 @@
+"""The step contract: identity, help text, and plan / probe / run against a context."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rmtui.core.errors import RmtuiError
+
+if TYPE_CHECKING:
+    from rmtui.core.release import Release
+
+
+class Role(enum.StrEnum):
+    """Who does the step."""
+
+    RM = "RM"
+    WINDOWS = "Windows"
+    MACOS = "macOS"
+
+
+class Phase(enum.StrEnum):
+    """The phases of the release, in the order of PEP 101's process."""
+
+    PREPARE = "Prepare"
+    TOOLS = "Release tools"
+    TAG = "Tag and fork"
+    HANDOFF = "Hand-off"
+    BUILD = "Build and test"
+    SIGN = "Sign"
+    PUBLISH = "Publish"
+    UPSTREAM = "Upstream"
+
+
+PHASE_ORDER = list(Phase)
+
+
+class ProbeOutcome(enum.StrEnum):
+    DONE = "done"
+    NOT_DONE = "not done"
+    INCONSISTENT = "inconsistent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a step found when it looked at the world."""
+
+    outcome: ProbeOutcome
+    why: str
+
+    @classmethod
+    def done(cls, why: str) -> Probe:
+        return cls(ProbeOutcome.DONE, why)
+
+    @classmethod
+    def not_done(cls, why: str) -> Probe:
+        return cls(ProbeOutcome.NOT_DONE, why)
+
+    @classmethod
+    def inconsistent(cls, why: str) -> Probe:
+        return cls(ProbeOutcome.INCONSISTENT, why)
+
+    @classmethod
+    def unknown(cls, why: str) -> Probe:
+        return cls(ProbeOutcome.UNKNOWN, why)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a step will do: a sentence, and the exact command when there is one."""
+
+    description: str
+    command: str = ""
+
+    def render(self) -> str:
+        return f"{self.description}\n    $ {self.command}" if self.command else self.description
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Returned by `run` when the step hands work to other people."""
+
+    roles: tuple[str, ...]
+    instructions: str
+
+
+@dataclass(frozen=True)
+class PointOfNoReturn:
+    """What the RM must confirm before an irreversible step acts."""
+
+    step_id: str
+    title: str
+    version: str
+    rehearsal: bool
+    actions: tuple[Action, ...]
+    consequences: str
+
+
+class Prompter(Protocol):
+    """How steps and the engine ask the RM; the TUI, the headless runner and tests implement it."""
+
+    def confirm(self, question: str, *, detail: str = "", default: bool = False) -> bool: ...
+
+    def confirm_point_of_no_return(self, point: PointOfNoReturn) -> bool: ...
+
+    def text(self, question: str, *, default: str = "") -> str: ...
+
+    def secret(self, question: str) -> str: ...
+
+    def choice(self, question: str, options: Sequence[str], *, default: str = "") -> str: ...
+
+    def oauth_code(self, url: str) -> str: ...
+
+
+class Facts(Protocol):
+    def get(self, key: str) -> Any: ...
+
+    def require(self, key: str) -> Any: ...
+
+
+class StepContext(Protocol):
+    """What a running step may use; the engine provides it."""
+
+    @property
+    def release(self) -> Release: ...
+
+    @property
+    def prompter(self) -> Prompter: ...
+
+    @property
+    def facts(self) -> Facts: ...
+
+    @property
+    def cancel(self) -> threading.Event: ...
+
+    @property
+    def workspace(self) -> Path: ...
+
+    def output(self, line: str) -> None: ...
+
+    def record_fact(self, key: str, value: Any) -> None: ...
+
+    def progress(self, done: float, total: float, label: str = "") -> None: ...
+
+
+Sink = Callable[[str], None]
+
+
+class Step(ABC):
+    """A release step. Subclasses set the class attributes and implement the three methods."""
+
+    id: str
+    title: str
+    phase: Phase
+    role: Role = Role.RM
+    irreversible: bool = False
+    help: str = ""
+    # What an interrupted run means for the RM, shown with "interrupted: check X".
+    check_after_interruption: str = "the repositories and the step log"
+    consequences: str = ""
+    # Steps whose effect this one needs; it is not offered before they are done or skipped.
+    requires: tuple[str, ...] = ()
+
+    @abstractmethod
+    def plan(self, release: Release) -> list[Action]:
+        """What `run` will do, as exact commands and effects, without doing anything."""
+
+    @abstractmethod
+    def probe(self, ctx: StepContext) -> Probe:
+        """Look at the world and say whether the step's effect is in place."""
+
+    @abstractmethod
+    def run(self, ctx: StepContext) -> Waiting | None:
+        """Do the work; raise an RmtuiError with a hint when it cannot."""
+
+    def __repr__(self) -> str:
+        return f"<Step {self.id}>"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered steps of one release."""
+
+    steps: tuple[Step, ...]
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"step id {step.id!r} appears twice in the plan")
+            for required in step.requires:
+                if required not in seen:
+                    raise ValueError(f"{step.id} requires {required}, which does not come before")
+            seen.add(step.id)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.steps]
+
+    def get(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise RmtuiError(
+            f"no step {step_id!r} in this release's plan",
+            f"the steps are: {', '.join(self.ids)}",
+        )

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: git, gpg, sigstore, keyring, archives, shell."""

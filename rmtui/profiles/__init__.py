@@ -1,0 +1,1 @@
+"""Built-in release profiles shipped with rmtui."""
