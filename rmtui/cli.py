@@ -59,8 +59,13 @@ def _workspace(release: str) -> Path:
 
 @main.command()
 @click.argument("release")
-@click.option("--profile", "profile_file", type=click.Path(path_type=Path), default=None,
-              help="Plan a release not started yet: RELEASE is then a version.")
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Plan a release not started yet: RELEASE is then a version.",
+)
 @click.option("--security-only", is_flag=True, help="With --profile: a security-only release.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
@@ -72,8 +77,12 @@ def plan(release: str, profile_file: Path | None, security_only: bool, as_json: 
     from rmtui.steps.plan import build_plan
 
     if profile_file is not None:
-        rel = Release(parse_version(release), load_profile(profile_file), Path("."),
-                      security_only=security_only)
+        rel = Release(
+            parse_version(release),
+            load_profile(profile_file),
+            Path("."),
+            security_only=security_only,
+        )
     else:
         rel = load_release(_workspace(release))
     steps = build_plan(rel)
@@ -90,8 +99,7 @@ def plan(release: str, profile_file: Path | None, security_only: bool, as_json: 
                     "role": s.role.value,
                     "irreversible": s.irreversible,
                     "actions": [
-                        {"description": a.description, "command": a.command}
-                        for a in s.plan(rel)
+                        {"description": a.description, "command": a.command} for a in s.plan(rel)
                     ],
                 }
                 for s in steps
@@ -195,11 +203,15 @@ def _print_summary(engine: Any) -> None:
 
 @main.command()
 @click.argument("release")
-@click.option("--until", "until", default=None, metavar="STEP_ID",
-              help="Stop once this step is done.")
-@click.option("--yes", is_flag=True,
-              help="Answer confirmations with yes. In a real release, points of no return "
-              "still need the version typed.")
+@click.option(
+    "--until", "until", default=None, metavar="STEP_ID", help="Stop once this step is done."
+)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Answer confirmations with yes. In a real release, points of no return "
+    "still need the version typed.",
+)
 @click.option("--quiet", is_flag=True, help="Do not echo the steps' output.")
 @friendly_errors
 def run(release: str, until: str | None, yes: bool, quiet: bool) -> None:
@@ -271,11 +283,21 @@ _step_command("unskip", "Take back the skip of STEP_ID.", False)
 
 @main.command()
 @click.argument("version")
-@click.option("--profile", "profile_file", required=True, type=click.Path(path_type=Path),
-              help="The profile TOML (see docs/profile.md).")
+@click.option(
+    "--profile",
+    "profile_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The profile TOML (see docs/profile.md).",
+)
 @click.option("--security-only", is_flag=True, help="Source-only security release.")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
-              help="Workspace directory (default: $RMTUI_HOME/releases/VERSION).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Workspace directory (default: $RMTUI_HOME/releases/VERSION).",
+)
 @friendly_errors
 def start(version: str, profile_file: Path, security_only: bool, directory: Path | None) -> None:
     """Begin a real release of VERSION with the profile FILE."""
@@ -303,10 +325,19 @@ def open_release(release: str) -> None:
 
 
 @main.command()
-@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
-              help="Where to build the sandbox (default: a new folder under the data dir).")
-@click.option("--version", "version", default=None,
-              help="The release to rehearse (default exercises GPG and Sigstore).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to build the sandbox (default: a new folder under the data dir).",
+)
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="The release to rehearse (default exercises GPG and Sigstore).",
+)
 @click.option("--security-only", is_flag=True, help="Rehearse a security-only release.")
 @click.option("--auto", is_flag=True, help="Run every step headless, answering yes.")
 @click.option("--quiet", is_flag=True, help="With --auto: do not echo the steps' output.")
@@ -323,7 +354,7 @@ def rehearse(
     if directory is None:
         stamp = now_utc().replace(":", "").replace("-", "")
         directory = rmtui_home() / "rehearsals" / f"{parsed}-{stamp}"
-    sandbox, release = build_sandbox(
+    sandbox, _release = build_sandbox(
         directory, parsed, security_only=security_only, sink=lambda line: click.echo(line)
     )
     click.echo(f"\nRehearsal sandbox for {parsed} ({parsed.release_type.value}) at {sandbox.root}")
@@ -363,8 +394,11 @@ def profile_show(name: str) -> None:
 def _register_command_groups() -> None:
     import importlib
 
-    for module, name in (("rmtui.cli_secrets", "secrets"), ("rmtui.cli_verify", "verify"),
-                         ("rmtui.cli_sbom", "sbom")):
+    for module, name in (
+        ("rmtui.cli_secrets", "secrets"),
+        ("rmtui.cli_verify", "verify"),
+        ("rmtui.cli_sbom", "sbom"),
+    ):
         try:
             main.add_command(getattr(importlib.import_module(module), name))
         except ModuleNotFoundError:  # INTEGRATION-PENDING

@@ -23,9 +23,7 @@ def create_release(release: Release, prompter: Prompter) -> None:
     Engine(release, build_plan(release), prompter).initialise()
 
 
-def make_engine(
-    workspace: Path, prompter: Prompter, listeners: Iterable[Listener] = ()
-) -> Engine:
+def make_engine(workspace: Path, prompter: Prompter, listeners: Iterable[Listener] = ()) -> Engine:
     release = load_release(workspace)
     return Engine(release, build_plan(release), prompter, listeners=listeners)
 
@@ -56,7 +54,9 @@ def summarise(workspace: Path) -> ReleaseSummary:
         plan = build_plan(release)
         state = StateStore(release.state_path).load()
     except Exception as exc:
-        return ReleaseSummary(workspace, workspace.name, "?", False, 0, 0, "", "unreadable", str(exc))
+        return ReleaseSummary(
+            workspace, workspace.name, "?", False, 0, 0, "", "unreadable", str(exc)
+        )
     statuses = [state.steps.get(s.id) for s in plan]
     done = sum(1 for r in statuses if r is not None and r.status in SETTLED)
     kinds = {r.status for r in statuses if r is not None}

@@ -290,11 +290,17 @@ class Engine:
         except Exception as exc:
             return Probe.unknown(f"the probe itself failed: {type(exc).__name__}: {exc}")
 
+    def _record_probe_facts(self, step_id: str, probe: Probe) -> None:
+        for key, value in probe.facts.items():
+            if self.state.fact(key) != value:
+                self.record_fact(step_id, key, value)
+
     def settle(self, interruption: Interruption, settlement: Settlement) -> Status:
         """Apply the RM's decision about a step that was left running."""
         step = self.plan.get(interruption.step_id)
         found = f"probe: {interruption.probe.outcome.value}: {interruption.probe.why}"
         if settlement is Settlement.ACCEPT_DONE:
+            self._record_probe_facts(step.id, interruption.probe)
             return self._transition(step.id, Event.SETTLE_DONE, reason=f"resumed; {found}")
         if settlement is Settlement.RUN_AGAIN:
             return self._transition(step.id, Event.SETTLE_NOT_DONE, reason=f"resumed; {found}")
@@ -386,6 +392,7 @@ class Engine:
         found = self._safe_probe(step)
         if found.outcome is ProbeOutcome.DONE:
             self._transition(step_id, Event.START, reason="probing before acting")
+            self._record_probe_facts(step_id, found)
             return self._transition(step_id, Event.SUCCEED, reason=f"already in place: {found.why}")
         if found.outcome is ProbeOutcome.INCONSISTENT:
             self._transition(step_id, Event.START, reason="probing before acting")

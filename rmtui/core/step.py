@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -53,10 +53,12 @@ class Probe:
 
     outcome: ProbeOutcome
     why: str
+    # Facts the effect in place proves (e.g. the release commit); recorded when accepted as done.
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def done(cls, why: str) -> Probe:
-        return cls(ProbeOutcome.DONE, why)
+    def done(cls, why: str, facts: Mapping[str, Any] | None = None) -> Probe:
+        return cls(ProbeOutcome.DONE, why, dict(facts or {}))
 
     @classmethod
     def not_done(cls, why: str) -> Probe:

@@ -37,4 +37,3 @@ def require_release_commit(ctx: StepContext, repo: GitRepo) -> str:
             f"`git tag -f {tag} {recorded}` only if you are sure, then retry",
         )
     return recorded
-

@@ -71,7 +71,10 @@ permissions) and retry. `unfreeze`, the last step, lifts it.
             if freeze_hook.hook_installed(bare) and release.branch in freeze_hook.frozen_branches(
                 bare
             ):
-                return Probe.done(f"{release.branch} is frozen by the hook in {bare}")
+                return Probe.done(
+                    f"{release.branch} is frozen by the hook in {bare}",
+                    {FACT_FROZEN: frozen_branches_for(release)},
+                )
             return Probe.not_done(f"{release.branch} is not frozen")
         return Probe.not_done("a manual freeze cannot be checked from here; the RM confirms it")
 

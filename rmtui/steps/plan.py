@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from rmtui.core.release import Release
 from rmtui.core.step import Plan, Step
-from rmtui.steps.fork import ForkUpdateStep
+from rmtui.steps.fork import ForkPushStep, ForkUpdateStep
 from rmtui.steps.freeze import FreezeStep, UnfreezeStep
 from rmtui.steps.preflight import PreflightStep
+from rmtui.steps.release_tools import ReleaseToolsStep
+from rmtui.steps.tag import TagCreateStep
+from rmtui.steps.upstream import UpstreamPushStep
 
 
 def build_plan(release: Release) -> Plan:
     """The ordered steps for `release`; they differ by release type and security-only flag."""
-    steps: list[Step] = [PreflightStep(), FreezeStep(), ForkUpdateStep()]
-    steps.append(UnfreezeStep())
+    steps: list[Step] = [
+        PreflightStep(),
+        FreezeStep(),
+        ForkUpdateStep(),
+        ReleaseToolsStep(),
+        TagCreateStep(),
+        ForkPushStep(),
+    ]
+    steps += [UpstreamPushStep(), UnfreezeStep()]
     return Plan(tuple(steps))

@@ -68,11 +68,11 @@ branch, or `git remote set-url` to the profile's URL. Then retry; the checks onl
     def run(self, ctx: StepContext) -> None:
         release = ctx.release
         repos = release.profile.repos
-        for tool in ("git", "gpg"):
+        for tool, package in (("git", "git"), ("gpg", "gnupg")):
             if shutil.which(tool) is None:
                 raise StepFailed(
                     f"{tool} is not installed or not on PATH",
-                    f"install {tool} (Debian: apt-get install {'gnupg' if tool == 'gpg' else tool})",
+                    f"install {tool} (Debian: apt-get install {package})",
                 )
             shell.run([tool, "--version"], sink=ctx.output)
         if not release.clone.is_dir():

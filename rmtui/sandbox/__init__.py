@@ -1,0 +1,1 @@
+"""The rehearsal sandbox: a CPython-shaped repository rmtui can release without harm."""
