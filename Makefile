@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[cpython]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
@@ -48,6 +48,7 @@ pytest: $(STAMP_TEST)
 test: system-deps lint typecheck pytest
 
 screenshots: $(STAMP_TEST)
+	@command -v rsvg-convert >/dev/null || { apt-get update -qq && apt-get install -y -qq librsvg2-bin; }
 	$(BIN)/python scripts/screenshots.py
 
 bench: $(STAMP_TEST)

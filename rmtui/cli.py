@@ -4,33 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from rmtui import __version__
+from rmtui.cli_common import friendly_errors
 from rmtui.core.errors import RmtuiError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly_errors(fn: F) -> F:
-    """Turn an RmtuiError into `error: ...` plus `how to fix: ...` and exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except RmtuiError as exc:
-            click.secho(f"error: {exc.problem}", fg="red", err=True)
-            if exc.hint:
-                click.echo(f"how to fix: {exc.hint}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(invoke_without_command=True)

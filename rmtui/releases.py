@@ -108,6 +108,7 @@ def status_document(engine: Engine) -> dict[str, Any]:
             }
         )
     done, total = engine.progress()
+    next_step = engine.next_step()
     return {
         "version": str(release.version),
         "type": release.release_type.value,
@@ -115,7 +116,7 @@ def status_document(engine: Engine) -> dict[str, Any]:
         "rehearsal": release.rehearsal,
         "workspace": str(release.workspace),
         "progress": {"done": done, "total": total},
-        "next": (engine.next_step().id if engine.next_step() else None),
+        "next": next_step.id if next_step is not None else None,
         "blocked": engine.blocked_reason(),
         "facts": {k: v.get("value") for k, v in engine.state.facts.items()},
         "steps": steps,
