@@ -373,17 +373,14 @@ def profile_show(name: str) -> None:
 
 
 def _register_command_groups() -> None:
-    import importlib
+    # Imported here, after `main` exists; each module keeps its heavy imports lazy.
+    from rmtui.cli_sbom import sbom
+    from rmtui.cli_secrets import secrets
+    from rmtui.cli_verify import verify
 
-    for module, name in (
-        ("rmtui.cli_secrets", "secrets"),
-        ("rmtui.cli_verify", "verify"),
-        ("rmtui.cli_sbom", "sbom"),
-    ):
-        try:
-            main.add_command(getattr(importlib.import_module(module), name))
-        except ModuleNotFoundError:  # INTEGRATION-PENDING
-            pass
+    main.add_command(secrets)
+    main.add_command(verify)
+    main.add_command(sbom)
 
 
 _register_command_groups()

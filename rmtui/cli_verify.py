@@ -2,9 +2,7 @@
 
 Each check is a function from a VerifyRequest to result rows. More checks plug in two
 ways: `register_check(fn)` adds one to every run, and `run_checks(request, extra_checks)`
-adds some to one run. Adding `--commit SHA --repo PATH` (tarball contents against a git
-commit) means: add those two click options to `verify`, build a closure
-`tarball_matches_commit(sha, repo)` returning a Check, and pass it in `extra_checks`.
+adds some to one run, as `--commit SHA --repo PATH` does with `tarball_matches_commit`.
 """
 
 from __future__ import annotations
@@ -27,6 +25,13 @@ SIGNATURE_SUFFIXES = (".asc", ".sigstore")
 # Files beside artifacts that are never artifacts themselves.
 _NOT_ARTIFACTS = (".asc", ".sigstore", ".sig", ".sigstore.json", ".crt", ".pem")
 _SUMS_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
+_SOURCE_TARBALL = re.compile(r"^(Python-[0-9][0-9A-Za-z.+-]*)\.(?:tgz|tar\.xz)$")
+_FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+# What CPython's release.py changes between the commit and its tarballs, beyond the standard
+# drop rules: `blurb export` writes Misc/NEWS and deletes Misc/NEWS.d, and a few generated
+# sources get a newer mtime so that make does not rebuild them.
+_EXPORT_GENERATES = "Misc/NEWS"
+_EXPORT_DROPS = ("Misc/NEWS.d",)
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,51 @@ def check_exists(request: VerifyRequest) -> Iterator[CheckResult]:
             yield CheckResult(artifact.name, "exists", False, f"{artifact} is not a file")
 
 
+def tarball_matches_commit(commit: str, repo: Path) -> Check:
+    """A Check that each source tarball holds exactly `git archive` of `commit` in `repo`."""
+
+    def check_commit(request: VerifyRequest) -> Iterator[CheckResult]:
+        from types import MappingProxyType
+
+        from rmtui.ops.archive import RELEASE_PY_TOUCHABLES
+        from rmtui.ops.treecompare import AllowedDifferences, compare_tarball_to_commit
+
+        allowed = AllowedDifferences(
+            generated=MappingProxyType({_EXPORT_GENERATES: None}),
+            dropped=_EXPORT_DROPS,
+            touched=frozenset(RELEASE_PY_TOUCHABLES),
+        )
+        tarballs = [
+            (a, m.group(1)) for a in request.artifacts if (m := _SOURCE_TARBALL.match(a.name))
+        ]
+        if not tarballs:
+            yield CheckResult(
+                "*", "commit", False, "no source tarball (Python-X.Y.Z.tgz or .tar.xz) to compare"
+            )
+        for tarball, prefix in tarballs:
+            try:
+                found = compare_tarball_to_commit(tarball, repo, commit, prefix, allowed)
+            except RmtuiError as exc:
+                yield CheckResult(tarball.name, "commit", False, _explain(exc))
+                continue
+            # A tree without NEWS entries ships no Misc/NEWS: harmless, unlike anything added.
+            found = [d for d in found if (d.path, d.kind) != (_EXPORT_GENERATES, "removed")]
+            if not found:
+                detail = f"holds exactly git archive of {commit[:12]} (+ {_EXPORT_GENERATES})"
+                yield CheckResult(tarball.name, "commit", True, detail)
+                continue
+            shown = "; ".join(f"{d.path}: {d.kind} ({d.detail})" for d in found[:5])
+            more = f"; and {len(found) - 5} more" if len(found) > 5 else ""
+            yield CheckResult(
+                tarball.name,
+                "commit",
+                False,
+                f"{len(found)} difference(s) from commit {commit[:12]}: {shown}{more}",
+            )
+
+    return check_commit
+
+
 # Run on the artifacts that exist; check_exists reports the others first.
 BUILTIN_CHECKS: tuple[Check, ...] = (
     check_checksums,
@@ -281,6 +331,24 @@ def _print_table(results: list[CheckResult]) -> None:
     console.print(f"[bold red]{summary}[/bold red]" if failed else f"[green]{summary}[/green]")
 
 
+def _commit_check(commit: str | None, repo: str | None) -> Check:
+    if not (commit and repo):
+        raise click.UsageError("--commit and --repo go together: give both or neither")
+    sha = commit.strip().lower()
+    if not _FULL_SHA.match(sha):
+        raise click.UsageError(
+            f"--commit {commit!r} is not a full commit SHA: pass all 40 hex digits (a tag or "
+            "a short SHA could name another commit than the one the release recorded)"
+        )
+    if "://" in repo or (":" in repo and not Path(repo).exists()):
+        raise click.UsageError(
+            f"--repo {repo} is not a local path: clone it first, then pass the clone's directory"
+        )
+    if not Path(repo).is_dir():
+        raise click.UsageError(f"--repo {repo} is not a directory: pass a local clone")
+    return tarball_matches_commit(sha, Path(repo))
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--identity", help="Expected Sigstore identity (e-mail or workflow URI).")
@@ -292,6 +360,12 @@ def _print_table(results: list[CheckResult]) -> None:
     type=click.Path(exists=True, file_okay=False),
     help="GnuPG home holding the expected public key (default: gpg's own).",
 )
+@click.option(
+    "--commit",
+    metavar="SHA",
+    help="Full commit SHA: each source tarball must hold exactly `git archive` of it.",
+)
+@click.option("--repo", metavar="PATH", help="A local clone holding --commit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def verify(
     paths: tuple[str, ...],
@@ -300,15 +374,19 @@ def verify(
     staging: bool,
     gpg_key: str | None,
     gnupghome: str | None,
+    commit: str | None,
+    repo: str | None,
     as_json: bool,
 ) -> None:
     """Check release files: SHA256SUMS, FILE.asc and FILE.sigstore beside each FILE.
 
-    PATHS are files or folders (every file in a folder is checked). Exit status 1 when
-    any check fails.
+    PATHS are files or folders (every file in a folder is checked). With --commit and
+    --repo, source tarballs are also compared file by file with that commit. Exit status 1
+    when any check fails.
     """
     if bool(identity) != bool(issuer):
         raise click.UsageError("--identity and --issuer go together: give both or neither")
+    extra_checks = [_commit_check(commit, repo)] if commit or repo else []
     # sigstore-python warns on every offline trust-root load; offline is what we ask for.
     logging.getLogger("sigstore").setLevel(logging.ERROR)
     artifacts, folders = collect([Path(path) for path in paths])
@@ -321,7 +399,7 @@ def verify(
         gpg_key=gpg_key,
         gnupghome=Path(gnupghome) if gnupghome else None,
     )
-    results = run_checks(request)
+    results = run_checks(request, extra_checks)
     if not results:
         results = [CheckResult("*", "files", False, "no files to verify in the given paths")]
     if as_json:

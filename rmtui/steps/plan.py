@@ -8,6 +8,7 @@ from rmtui.steps.fork import ForkPushStep, ForkUpdateStep
 from rmtui.steps.freeze import FreezeStep, UnfreezeStep
 from rmtui.steps.preflight import PreflightStep
 from rmtui.steps.release_tools import ReleaseToolsStep
+from rmtui.steps.signing import SignArtifactsStep, SigningPreflightStep
 from rmtui.steps.tag import TagCreateStep
 from rmtui.steps.upstream import UpstreamPushStep
 
@@ -16,11 +17,13 @@ def build_plan(release: Release) -> Plan:
     """The ordered steps for `release`; they differ by release type and security-only flag."""
     steps: list[Step] = [
         PreflightStep(),
+        SigningPreflightStep(),
         FreezeStep(),
         ForkUpdateStep(),
         ReleaseToolsStep(),
         TagCreateStep(),
         ForkPushStep(),
     ]
+    steps.append(SignArtifactsStep())
     steps += [UpstreamPushStep(), UnfreezeStep()]
     return Plan(tuple(steps))
