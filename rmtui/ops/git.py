@@ -170,6 +170,10 @@ class GitRepo:
         kwargs: dict[str, Any] = {"atomic": True}
         if dry_run:
             kwargs["dry_run"] = True
+        # A dry run runs no hook, and git sends push options after an empty command list,
+        # so receive-pack may hang up first and git dies of SIGPIPE: never send them then.
+        if dry_run:
+            push_options = ()
         if push_options:
             kwargs["push_option"] = list(push_options)
         shown = shell.display(

@@ -188,8 +188,10 @@ moved tag: find out who moved it before doing anything else.
                 f"began and is now {upstream_tip}, so the push would not fast-forward. "
                 "Nothing was pushed.",
                 f"see what landed: git -C {release.clone} log {base}..{repos.upstream_remote}/"
-                f"{branch}. The freeze should have stopped it: find out how it got in, then "
-                "either have it reverted or redo the release from the new tip",
+                f"{branch}. The freeze should have stopped it: find out how it got in. Then "
+                f"have it taken back off upstream's {branch} (reset to {base[:12]}) and retry; "
+                "a revert on top would not help. To release with it instead, start the "
+                "release over from the new tip",
             )
         self._merge_and_bump(ctx, repo, commit, base)
         options = (
@@ -198,7 +200,7 @@ moved tag: find out who moved it before doing anything else.
             else []
         )
         refspecs = upstream_refspecs(release)
-        repo.push(repos.upstream_remote, refspecs, push_options=options, dry_run=True)
+        repo.push(repos.upstream_remote, refspecs, dry_run=True)
         repo.push(repos.upstream_remote, refspecs, push_options=options)
         self._verify_upstream(ctx, repo, commit)
 
