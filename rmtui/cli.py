@@ -142,6 +142,7 @@ def status(release: str, as_json: bool) -> None:
 
 
 def _run_headless(workspace: Path, until: str | None, yes: bool, quiet: bool = False) -> int:
+    from rmtui.core.engine import Settlement
     from rmtui.core.status import Status
     from rmtui.headless import TerminalListener, TerminalPrompter
     from rmtui.releases import make_engine
@@ -150,6 +151,7 @@ def _run_headless(workspace: Path, until: str | None, yes: bool, quiet: bool = F
         workspace, TerminalPrompter(assume_yes=yes), [TerminalListener(quiet=quiet)]
     )
     with engine.opened(auto_settle=False) as interruptions:
+        undecided = []
         for interruption in interruptions:
             settlement = engine.default_settlement(interruption.probe)
             click.echo(
@@ -157,7 +159,27 @@ def _run_headless(workspace: Path, until: str | None, yes: bool, quiet: bool = F
                 f"{interruption.probe.outcome.value} ({interruption.probe.why}) → {settlement}"
             )
             engine.settle(interruption, settlement)
-        engine.run_until(until)
+            if settlement is Settlement.MARK_FAILED:
+                undecided.append(interruption.step_id)
+        if undecided:
+            # The probe could not tell what happened: the RM decides, rmtui does not guess.
+            for step_id in undecided:
+                record = engine.state.steps[step_id]
+                click.secho(f"  {step_id}: {record.error}", fg="red", err=True)
+                click.echo(f"  how to fix: {record.hint}", err=True)
+            click.echo(
+                "then `rmtui retry RELEASE STEP` to run it again, or `rmtui mark-done RELEASE "
+                "STEP --reason ...` if you checked it is done",
+                err=True,
+            )
+            return 1
+        if yes and engine.release.rehearsal:
+            # A rehearsal has no experts: the sandbox's stand-ins are imported in their place.
+            from rmtui.sandbox.build import run_rehearsal
+
+            run_rehearsal(engine, until, click.echo)
+        else:
+            engine.run_until(until)
         _print_summary(engine)
         failed = [s.id for s in engine.plan if engine.state.steps[s.id].status is Status.FAILED]
         if failed:
@@ -219,7 +241,8 @@ def journal(release: str, verify: bool, as_json: bool) -> None:
             for problem in problems:
                 click.secho(f"BROKEN: {problem}", fg="red")
             sys.exit(1)
-        click.secho(f"journal OK: {state.journal_seq} lines, chain verified", fg="green")
+        count = len(log.entries())
+        click.secho(f"journal OK: {count} lines, chain verified", fg="green")
         return
     for entry in log.entries():
         if as_json:
@@ -374,6 +397,7 @@ def profile_show(name: str) -> None:
 
 def _register_command_groups() -> None:
     # Imported here, after `main` exists; each module keeps its heavy imports lazy.
+    from rmtui.cli_handoff import handoff
     from rmtui.cli_sbom import sbom
     from rmtui.cli_secrets import secrets
     from rmtui.cli_verify import verify
@@ -381,6 +405,7 @@ def _register_command_groups() -> None:
     main.add_command(secrets)
     main.add_command(verify)
     main.add_command(sbom)
+    main.add_command(handoff)
 
 
 _register_command_groups()

@@ -9,14 +9,12 @@ from unittest import mock
 import pytest
 
 from rmtui.core.engine import Engine
-from rmtui.core.release import Release, load_release, rmtui_home
-from rmtui.core.step import Plan, Step
+from rmtui.core.release import load_release, rmtui_home
 from rmtui.core.version import parse_version
 from rmtui.ops.gpg import THROWAWAY_AGENT_CONF, Gpg
 from rmtui.ops.secrets import MemoryKeyring, Secrets
 from rmtui.sandbox import build
 from rmtui.steps.plan import build_plan
-from rmtui.steps.signing import SignArtifactsStep, SigningPreflightStep
 from tests.helpers import ScriptedPrompter, short_tmpdir
 
 # Distinctive enough that finding them anywhere can only mean a leak.
@@ -32,22 +30,6 @@ def _passphrase_protected_key(gnupghome: Path) -> str:
     (gnupghome / "gpg-agent.conf").write_text(THROWAWAY_AGENT_CONF + FAST_S2K)
     name, email = build.SANDBOX_IDENTITY
     return Gpg(gnupghome).generate_key(name, email, PASSPHRASE, expire="1y")
-
-
-def _offline(staging: bool) -> bool:
-    raise AssertionError("the sandbox names no Sigstore identity: no network check is needed")
-
-
-def plan_with_signing(release: Release) -> Plan:
-    """The release's plan, with the signing steps where the lead wires them if not there yet."""
-    steps: list[Step] = list(build_plan(release))
-    ids = [step.id for step in steps]
-    if "signing.preflight" not in ids:
-        steps.insert(ids.index("preflight") + 1, SigningPreflightStep(network_check=_offline))
-    ids = [step.id for step in steps]
-    if "sign.artifacts" not in ids:
-        steps.insert(ids.index("upstream.push"), SignArtifactsStep(network_check=_offline))
-    return Plan(tuple(steps))
 
 
 @pytest.fixture
@@ -78,15 +60,11 @@ def test_keyring_secrets_reach_no_file_after_a_full_rehearsal(sandbox_root: Path
     for name, value in SECRETS.items():
         secrets.set(name, value)
     release = load_release(sandbox.workspace)
-    plan = plan_with_signing(release)
-    if "export.source" not in plan.ids:
-        # Until the export steps are in the plan, give sign.artifacts a tarball to sign.
-        release.artifacts.mkdir(parents=True, exist_ok=True)
-        (release.artifacts / f"Python-{release.version}.tgz").write_bytes(b"tarball\n" * 512)
+    plan = build_plan(release)
     prompter = ScriptedPrompter(confirm_by_default=True)
     engine = Engine(release, plan, prompter)
     with engine.opened():
-        engine.run_until()
+        build.run_rehearsal(engine)
         failed = {
             step.id: record.error for step in plan if (record := engine.state.steps[step.id]).error
         }

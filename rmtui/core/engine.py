@@ -175,7 +175,9 @@ class Engine:
             for step in self.plan:
                 state.steps.setdefault(step.id, StepRecord())
             self._state = state
-            self.journal.append("release.opened", self.clock())
+            # Saved at once, so the state vouches for every journal line, this one included.
+            self._journal("release.opened")
+            self._save()
             interrupted = [sid for sid, rec in state.steps.items() if rec.status is Status.RUNNING]
             return [Interruption(sid, self._safe_probe(self.plan.get(sid))) for sid in interrupted]
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +138,8 @@ T = TypeVar("T")
 def _check_keys(table: dict[str, Any], allowed: list[str], where: str, source: str) -> None:
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
+            # 0.5 rather than difflib's 0.6, so that transpositions like "singing" still match.
+            close = difflib.get_close_matches(key.lower(), allowed, n=1, cutoff=0.5)
             suggestion = f"did you mean {close[0]!r}? " if close else ""
             raise ProfileError(
                 f"{source}: unknown key {key!r} in [{where}]",
@@ -181,6 +183,31 @@ def _choice(value: str, allowed: tuple[str, ...], key: str, source: str) -> None
         )
 
 
+def _check_minor(minor: str, source: str) -> bool:
+    if re.fullmatch(r"3\.(0|[1-9]\d*)", minor) is None:
+        raise ProfileError(
+            f"{source}: [signing.signers.{minor}] is not named by a minor version like 3.14",
+            'quote the minor version in the table name: [signing.signers."3.14"] (unquoted, '
+            "TOML reads 3.14 as two nested tables)",
+        )
+    return True
+
+
+def _check_maintenance_pattern(pattern: str, source: str) -> None:
+    try:
+        branch = pattern.format(minor="3.14")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ProfileError(
+            f"{source}: branches.maintenance = {pattern!r} is not a usable pattern ({exc!r})",
+            'use {minor} for the minor version, e.g. maintenance = "{minor}"',
+        ) from None
+    if not branch or branch == pattern:
+        raise ProfileError(
+            f"{source}: branches.maintenance = {pattern!r} does not contain {{minor}}",
+            'every minor version has its own branch: write e.g. maintenance = "{minor}"',
+        )
+
+
 def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
     """Validate a parsed profile; unknown keys and typos are errors naming the key."""
     top = [f.name for f in dataclasses.fields(Profile)]
@@ -189,13 +216,17 @@ def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
         raise ProfileError(f"{source}: the profile needs a `name`", 'add name = "..." at the top')
     if "repos" not in data:
         raise ProfileError(f"{source}: the profile needs a [repos] table", "see docs/profile.md")
-    signing_table = dict(data.get("signing", {}))
+    raw_signing = data.get("signing", {})
+    if not isinstance(raw_signing, dict):
+        raise ProfileError(f"{source}: [signing] must be a table", "see docs/profile.md")
+    signing_table = dict(raw_signing)
     signers_table = signing_table.pop("signers", {})
     if not isinstance(signers_table, dict):
         raise ProfileError(f"{source}: [signing.signers] must be a table", "see docs/profile.md")
     signers = {
-        str(minor): _build(Signer, entry, f"signing.signers.{minor}", source)
+        minor: _build(Signer, entry, f"signing.signers.{minor}", source)
         for minor, entry in signers_table.items()
+        if _check_minor(minor, source)
     }
     signing = _build(Signing, signing_table, "signing", source)
     signing = dataclasses.replace(signing, signers=signers)
@@ -213,6 +244,7 @@ def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
         commands=_build(Commands, data.get("commands", {}), "commands", source),
         publish=_build(Publish, data.get("publish", {}), "publish", source),
     )
+    _check_maintenance_pattern(profile.branches.maintenance, source)
     _choice(profile.freeze.method, FREEZE_METHODS, "freeze.method", source)
     _choice(profile.signing.gpg, GPG_POLICIES, "signing.gpg", source)
     _choice(profile.signing.sigstore, SIGSTORE_INSTANCES, "signing.sigstore", source)

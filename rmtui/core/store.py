@@ -20,6 +20,11 @@ from rmtui.core.status import Status
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64
 
+_REPAIR_HINT = (
+    "rmtui never resets state silently: restore the file from a backup, or compare it "
+    "with the journal (`rmtui journal RELEASE`) and repair it by hand"
+)
+
 JsonValue = Any
 
 
@@ -49,8 +54,16 @@ class StepRecord:
         }
 
     @classmethod
-    def from_json(cls, step_id: str, data: dict[str, JsonValue]) -> StepRecord:
+    def from_json(cls, step_id: str, data: JsonValue) -> StepRecord:
         try:
+            if not isinstance(data, dict):
+                raise TypeError(f"it is a JSON {type(data).__name__}, not an object")
+            waiting_on = data.get("waiting_on", [])
+            if not isinstance(waiting_on, list):
+                raise TypeError("waiting_on is not a list")
+            for stamp in ("started", "finished"):
+                if not isinstance(data.get(stamp), str | None):
+                    raise TypeError(f"{stamp} is not a timestamp")
             return cls(
                 status=Status(data["status"]),
                 reason=str(data.get("reason", "")),
@@ -59,7 +72,7 @@ class StepRecord:
                 error=str(data.get("error", "")),
                 hint=str(data.get("hint", "")),
                 attempts=int(data.get("attempts", 0)),
-                waiting_on=[str(r) for r in data.get("waiting_on", [])],
+                waiting_on=[str(r) for r in waiting_on],
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise StateError(
@@ -113,14 +126,18 @@ class StateStore:
                 f"no state file at {self.path}",
                 "start the release with `rmtui start` or `rmtui rehearse` first",
             ) from None
+        except UnicodeDecodeError as exc:
+            raise StateError(
+                f"{self.path} is corrupt: byte {exc.start} is not UTF-8 text",
+                _REPAIR_HINT,
+            ) from None
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise StateError(
                 f"{self.path} is corrupt or truncated (JSON error at line {exc.lineno}, "
                 f"column {exc.colno}: {exc.msg})",
-                "rmtui never resets state silently: restore the file from a backup, or "
-                "compare it with the journal (`rmtui journal RELEASE`) and repair it by hand",
+                _REPAIR_HINT,
             ) from None
         if not isinstance(data, dict):
             raise StateError(f"{self.path} does not hold a JSON object", "restore it from a backup")
@@ -142,18 +159,48 @@ class StateStore:
             raise StateError(
                 f"{self.path} lacks the key {exc.args[0]!r}", "restore it from a backup"
             ) from None
+        if not isinstance(steps, dict):
+            raise StateError(f"{self.path}: 'steps' is not a JSON object", _REPAIR_HINT)
+        if not isinstance(facts, dict) or not all(isinstance(f, dict) for f in facts.values()):
+            raise StateError(f"{self.path}: 'facts' is not an object of fact records", _REPAIR_HINT)
+        if (
+            not isinstance(journal, dict)
+            or type(journal.get("seq")) is not int
+            or not isinstance(journal.get("sha"), str)
+        ):
+            raise StateError(
+                f"{self.path}: 'journal' must hold the journal head as {{seq, sha}}",
+                _REPAIR_HINT,
+            )
+        if not isinstance(version, str) or not version:
+            raise StateError(f"{self.path}: 'version' is not a version string", _REPAIR_HINT)
         return ReleaseState(
-            version=str(version),
-            steps={sid: StepRecord.from_json(sid, rec) for sid, rec in steps.items()},
+            version=version,
+            steps={str(sid): StepRecord.from_json(str(sid), rec) for sid, rec in steps.items()},
             facts=dict(facts),
-            journal_seq=int(journal["seq"]),
-            journal_sha=str(journal["sha"]),
+            journal_seq=journal["seq"],
+            journal_sha=journal["sha"],
             updated=data.get("updated"),
         )
 
     def save(self, state: ReleaseState) -> None:
-        text = json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n"
+        text = json.dumps(redact_values(state.to_json()), indent=2, sort_keys=True) + "\n"
         atomic_write_text(self.path, redact(text))
+
+
+def redact_values(value: JsonValue) -> JsonValue:
+    """`value` with every registered secret masked in every string, keys included.
+
+    Redacting the JSON text alone is not enough: JSON escapes quotes, backslashes and control
+    characters, so a secret holding one of them would no longer match once encoded.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_values(k): redact_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_values(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -177,21 +224,39 @@ class Journal:
     def head(self) -> tuple[int, str]:
         """(sequence number, SHA-256) of the last line; (0, GENESIS) when empty."""
         if self._head is None:
-            entries = self._read_raw()
-            if entries:
-                last_line = entries[-1]
-                data = json.loads(last_line)
-                self._head = (int(data["seq"]), _line_sha(last_line))
+            lines = self._read_raw()
+            if lines:
+                data = self._parse(lines[-1], len(lines))
+                seq = data.get("seq")
+                if type(seq) is not int:
+                    raise JournalError(
+                        f"the last line of {self.path} has no sequence number",
+                        "run `rmtui journal RELEASE --verify` to see what changed",
+                    )
+                self._head = (seq, _line_sha(lines[-1]))
             else:
                 self._head = (0, GENESIS)
         return self._head
+
+    def _parse(self, line: bytes, number: int) -> dict[str, JsonValue]:
+        try:
+            data = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = None
+        if not isinstance(data, dict):
+            raise JournalError(
+                f"line {number} of {self.path} is not a journal entry (edited or damaged)",
+                "run `rmtui journal RELEASE --verify` to see every break in the chain",
+            )
+        return data
 
     def append(self, kind: str, timestamp: str, **fields: JsonValue) -> JournalEntry:
         seq, prev = self.head()
         record: dict[str, JsonValue] = {"seq": seq + 1, "ts": timestamp, "kind": kind}
         record.update(fields)
         record["prev"] = prev
-        line = redact(json.dumps(record, sort_keys=True, ensure_ascii=False)).encode("utf-8")
+        text = json.dumps(redact_values(record), sort_keys=True, ensure_ascii=False)
+        line = redact(text).encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line + b"\n")
@@ -221,7 +286,7 @@ class Journal:
         return lines
 
     def entries(self) -> list[dict[str, JsonValue]]:
-        return [json.loads(line) for line in self._read_raw()]
+        return [self._parse(line, n) for n, line in enumerate(self._read_raw(), start=1)]
 
     def verify(self, expected_head: tuple[int, str] | None = None) -> list[str]:
         """Every break in the chain, as sentences; an empty list means the journal is whole."""
@@ -233,9 +298,9 @@ class Journal:
         prev = GENESIS
         for index, line in enumerate(lines, start=1):
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                problems.append(f"line {index} is not valid JSON (edited or damaged)")
+                data = self._parse(line, index)
+            except JournalError:
+                problems.append(f"line {index} is not a journal entry (edited or damaged)")
                 prev = _line_sha(line)
                 continue
             if data.get("prev") != prev:

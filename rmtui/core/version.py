@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -41,15 +42,28 @@ PATCHLEVEL_LEVEL_NAMES = {
 }
 
 
-@dataclass(frozen=True, order=True)
+# Release order of the levels: the final release comes after every pre-release.
+_LEVEL_RANK = {Level.ALPHA: 0, Level.BETA: 1, Level.RC: 2, Level.FINAL: 3}
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
 class ReleaseVersion:
-    """A validated CPython release version such as 3.14.0rc2."""
+    """A validated CPython release version such as 3.14.0rc2; versions sort in release order."""
 
     major: int
     minor: int
     micro: int
     level: Level = Level.FINAL
     serial: int = 0
+
+    def _sort_key(self) -> tuple[int, int, int, int, int]:
+        return (self.major, self.minor, self.micro, _LEVEL_RANK[self.level], self.serial)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, ReleaseVersion):
+            return NotImplemented
+        return self._sort_key() < other._sort_key()
 
     def __str__(self) -> str:
         if self.level is Level.FINAL:
@@ -166,17 +180,30 @@ def _diagnose(text: str) -> str:
         return f"the micro number is missing: {text}.0 is the first release of that series"
     if re.fullmatch(r"\.\d+.*", rest):
         return "it has more than three numbers"
+    if rest.startswith("+"):
+        return _post_release_suffix(rest)
     if rest.startswith(("-", "_", ".")):
         bad = rest[0]
         return f"no {bad!r} goes before the pre-release part: write {text.replace(bad, '', 1)}"
-    level = re.match(r"^([A-Za-z]+)", rest)
+    level = re.match(r"^([A-Za-z]+)(\d*)(.*)$", rest)
     if level is not None:
-        name = level.group(1)
+        name, number, extra = level.groups()
         if name.lower() in ("a", "b", "rc") and name != name.lower():
             return f"pre-release levels are lower case: {name.lower()}, not {name}"
         if name in ("a", "b", "rc"):
-            return f"the {name} level needs a number after it, like {name}1"
+            if not number:
+                return f"the {name} level needs a number after it, like {name}1"
+            if extra.startswith("+"):
+                return _post_release_suffix(extra)
+            return f"unexpected text {extra!r} after the pre-release number"
         return f"{name!r} is not a pre-release level (use a, b or rc; 'c' was retired)"
     if re.search(r"\b0\d", text):
         return "a number has a leading zero"
     return "unexpected text after the micro number"
+
+
+def _post_release_suffix(suffix: str) -> str:
+    return (
+        f"it ends with {suffix!r}, which marks the development state after a release "
+        f"(the post-release version), not a release: drop {suffix!r}"
+    )

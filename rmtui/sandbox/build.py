@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomli_w
 
@@ -29,6 +30,16 @@ SEED_DATE = "2026-11-01T10:00:00+00:00"
 LATE_FIX_DATE = "2026-11-02T10:00:00+00:00"
 SANDBOX_IDENTITY = ("Sandbox Release Manager", "rm@sandbox.invalid")
 DEFAULT_VERSION = "3.13.10"
+# A small but real docs build: an archive of the Doc sources in Doc/dist, as `make dist` makes.
+SANDBOX_DOCS_COMMAND = (
+    "mkdir -p Doc/dist && python3 -m zipfile -c Doc/dist/docs-html.zip "
+    "Doc/index.rst Doc/whatsnew Doc/library"
+)
+# Where the sandbox keeps what stands in for each expert's delivery, under D/experts/.
+STAND_IN_FOLDERS = {"Windows": "windows", "macOS": "macos"}
+
+if TYPE_CHECKING:
+    from rmtui.core.engine import Engine
 
 Sink = Callable[[str], None]
 
@@ -65,6 +76,10 @@ class Sandbox:
     @property
     def profile_path(self) -> Path:
         return self.root / "profile.toml"
+
+    @property
+    def experts(self) -> Path:
+        return self.root / "experts"
 
 
 def _git(args: Sequence[str], cwd: Path | None = None, *, date: str = SEED_DATE) -> str:
@@ -123,7 +138,7 @@ def sandbox_profile(sandbox: Sandbox, fingerprint: str) -> Profile:
                 },
             },
             "commands": {
-                "docs": "python3 -c \"print('sandbox docs build: nothing to build')\"",
+                "docs": SANDBOX_DOCS_COMMAND,
                 "test": SANDBOX_TEST_COMMAND,
             },
             "publish": {"method": "local", "target": str(sandbox.downloads)},
@@ -183,6 +198,9 @@ def build_sandbox(
     _git(["config", "user.name", name], sandbox.clone)
     _git(["config", "user.email", email], sandbox.clone)
     sandbox.downloads.mkdir()
+    if not security_only:
+        say(f"writing the experts' stand-in deliveries in {sandbox.experts}")
+        write_expert_stand_ins(sandbox)
     say(f"making a throwaway GPG key in {sandbox.gnupghome}")
     fingerprint = _make_key(sandbox.gnupghome)
     profile = sandbox_profile(sandbox, fingerprint)
@@ -210,3 +228,82 @@ def _make_key(gnupghome: Path) -> str:
     name, email = SANDBOX_IDENTITY
     gpg = Gpg(gnupghome)
     return gpg.generate_key(name, email, passphrase=None, expire="1y")
+
+
+def stand_in_names(version: ReleaseVersion) -> dict[str, list[str]]:
+    """The files standing in for each expert's installers, by role."""
+    return {
+        "Windows": [f"python-{version}-amd64.exe.stand-in", f"python-{version}-arm64.exe.stand-in"],
+        "macOS": [f"python-{version}-macos11.pkg.stand-in"],
+    }
+
+
+def write_expert_stand_ins(sandbox: Sandbox) -> None:
+    """D/experts/<role>/: small files clearly marked as stand-ins, with their SHA256SUMS."""
+    from rmtui.ops.checksums import write_sha256sums
+
+    for role, names in stand_in_names(sandbox.version).items():
+        folder = sandbox.experts / STAND_IN_FOLDERS[role]
+        folder.mkdir(parents=True)
+        files = []
+        for name in names:
+            path = folder / name
+            path.write_text(
+                f"Sandbox stand-in for {name.removesuffix('.stand-in')}, the installer a "
+                f"{role} release expert would build from {sandbox.version.tag}. This is not "
+                "an installer: rmtui rehearsals import it with `rmtui handoff import` to "
+                "exercise the hand-off.\n"
+            )
+            files.append(path)
+        write_sha256sums(folder, files)
+
+
+def stand_in_folders(workspace: Path) -> dict[str, Path]:
+    """The stand-in deliveries of the sandbox around `workspace`, by role ({} when none)."""
+    root = workspace.parent / "experts"
+    return {
+        role: root / folder
+        for role, folder in STAND_IN_FOLDERS.items()
+        if (root / folder / "SHA256SUMS").is_file()
+    }
+
+
+def deliver_stand_ins(engine: Engine, say: Sink) -> list[str]:
+    """In a rehearsal, import the sandbox's stand-ins for each expert handoff.experts awaits.
+
+    This is what lets `rmtui rehearse --auto` run past the hand-off, through the very import
+    service a real release uses. A real release never does this: there is nothing to import
+    until the experts deliver. Returns the roles delivered.
+    """
+    from rmtui.core.status import Status
+    from rmtui.steps.handoff import HANDOFF_STEP_ID, import_delivery
+
+    release = engine.release
+    if not release.rehearsal or HANDOFF_STEP_ID not in engine.plan.ids:
+        return []
+    record = engine.state.steps[HANDOFF_STEP_ID]
+    if record.status is not Status.WAITING:
+        return []
+    folders = stand_in_folders(release.workspace)
+    delivered = []
+    for role in list(record.waiting_on):
+        folder = folders.get(role)
+        if folder is None:
+            continue
+        say(f"rehearsal: importing the sandbox's {role} stand-ins from {folder} (a real release")
+        say("waits here until the expert delivers; then `rmtui handoff import` does the same)")
+        import_delivery(engine, role, folder, stand_in=True)
+        delivered.append(role)
+    return delivered
+
+
+def run_rehearsal(engine: Engine, until: str | None = None, say: Sink | None = None) -> None:
+    """`engine.run_until(until)`, importing the sandbox's stand-ins whenever the hand-off waits.
+
+    What `rmtui rehearse --auto` and `rmtui run --yes` do for a rehearsal; a real release
+    stops at the hand-off until the experts deliver.
+    """
+    tell = say or (lambda _line: None)
+    engine.run_until(until)
+    while deliver_stand_ins(engine, tell):
+        engine.run_until(until)
