@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass
 
 from rmtui.core.errors import InvalidVersion, RmtuiError
-from rmtui.core.version import PATCHLEVEL_LEVEL_NAMES, Level, ReleaseVersion
+from rmtui.core.version import (
+    PATCHLEVEL_LEVEL_NAMES,
+    Level,
+    ReleaseVersion,
+    patchlevel_numbers,
+)
 
 START_MARKER = "/*--start constants--*/"
 END_MARKER = "/*--end constants--*/"
@@ -82,13 +87,7 @@ class TreeVersion:
     @property
     def patchlevel_numbers(self) -> dict[str, str]:
         """The five numeric/level `#define` values (everything but PY_VERSION)."""
-        return {
-            "PY_MAJOR_VERSION": str(self.major),
-            "PY_MINOR_VERSION": str(self.minor),
-            "PY_MICRO_VERSION": str(self.micro),
-            "PY_RELEASE_LEVEL": PATCHLEVEL_LEVEL_NAMES[self.level],
-            "PY_RELEASE_SERIAL": str(self.serial),
-        }
+        return patchlevel_numbers(self.major, self.minor, self.micro, self.level, self.serial)
 
     @property
     def patchlevel_fields(self) -> dict[str, str]:

@@ -47,6 +47,19 @@ _LEVEL_RANK = {Level.ALPHA: 0, Level.BETA: 1, Level.RC: 2, Level.FINAL: 3}
 
 
 @functools.total_ordering
+def patchlevel_numbers(
+    major: int, minor: int, micro: int, level: Level, serial: int
+) -> dict[str, str]:
+    """The five numeric and level `#define` values of patchlevel.h (all but PY_VERSION)."""
+    return {
+        "PY_MAJOR_VERSION": str(major),
+        "PY_MINOR_VERSION": str(minor),
+        "PY_MICRO_VERSION": str(micro),
+        "PY_RELEASE_LEVEL": PATCHLEVEL_LEVEL_NAMES[level],
+        "PY_RELEASE_SERIAL": str(serial),
+    }
+
+
 @dataclass(frozen=True)
 class ReleaseVersion:
     """A validated CPython release version such as 3.14.0rc2; versions sort in release order."""
@@ -113,14 +126,8 @@ class ReleaseVersion:
     @property
     def patchlevel_fields(self) -> dict[str, str]:
         """The `#define` values of Include/patchlevel.h for this release."""
-        return {
-            "PY_MAJOR_VERSION": str(self.major),
-            "PY_MINOR_VERSION": str(self.minor),
-            "PY_MICRO_VERSION": str(self.micro),
-            "PY_RELEASE_LEVEL": PATCHLEVEL_LEVEL_NAMES[self.level],
-            "PY_RELEASE_SERIAL": str(self.serial),
-            "PY_VERSION": str(self),
-        }
+        fields = patchlevel_numbers(self.major, self.minor, self.micro, self.level, self.serial)
+        return {**fields, "PY_VERSION": str(self)}
 
     @property
     def gpg_by_default(self) -> bool:

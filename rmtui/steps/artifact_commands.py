@@ -192,7 +192,7 @@ the original; a source tarball may simply be deleted, and this step rebuilds it 
             ),
             Action(
                 "extract the .tgz into a throwaway folder",
-                f"tar -xzf {tgz} -C {release.workspace / SCRATCH}/test-XXXX",
+                f"tar -xzf {tgz} -C {release.workspace / SCRATCH}/test-<random>",
             ),
         ]
         if command:

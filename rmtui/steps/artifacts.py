@@ -257,7 +257,7 @@ def commit_worktree(ctx: StepContext, repo: GitRepo, commit: str, purpose: str) 
 
 
 def worktree_command(release: Release, purpose: str) -> str:
-    scratch = release.workspace / SCRATCH / f"{purpose}-XXXX"
+    scratch = release.workspace / SCRATCH / f"{purpose}-<random>"
     return f"git -C {release.clone} worktree add --detach {scratch} RELEASE_COMMIT"
 
 
