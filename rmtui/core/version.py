@@ -46,7 +46,6 @@ PATCHLEVEL_LEVEL_NAMES = {
 _LEVEL_RANK = {Level.ALPHA: 0, Level.BETA: 1, Level.RC: 2, Level.FINAL: 3}
 
 
-@functools.total_ordering
 def patchlevel_numbers(
     major: int, minor: int, micro: int, level: Level, serial: int
 ) -> dict[str, str]:
@@ -60,6 +59,7 @@ def patchlevel_numbers(
     }
 
 
+@functools.total_ordering
 @dataclass(frozen=True)
 class ReleaseVersion:
     """A validated CPython release version such as 3.14.0rc2; versions sort in release order."""
