@@ -1,0 +1,237 @@
+"""The home screen: the releases rmtui knows, and starting a new release or a rehearsal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from rmtui.core.errors import RmtuiError
+from rmtui.tui.clock import short_time
+from rmtui.tui.commands import HomeCommands
+
+if TYPE_CHECKING:
+    from rmtui.releases import ReleaseSummary
+    from rmtui.tui.app import RmtuiApp
+    from rmtui.tui.screens.forms import ReleaseRequest
+
+STATE_STYLE = {
+    "done": "green",
+    "failed": "bold red",
+    "running": "bold yellow",
+    "waiting": "cyan",
+    "in progress": "yellow",
+    "not started": "dim",
+    "unreadable": "bold red",
+}
+
+WELCOME = (
+    "[b]No releases yet.[/b]\n\n"
+    "New here? Press [b]r[/b] to [b]rehearse[/b]: rmtui builds a throwaway sandbox (upstream "
+    "and fork repositories, a working clone, a GPG key, a downloads folder) and walks you "
+    "through the very same steps as a real release, against it. Nothing leaves your "
+    "machine.\n\n"
+    "Press [b]n[/b] to start a [b]real release[/b] from a profile file, and [b]f1[/b] for help."
+)
+
+
+def minutes(timestamp: str) -> str:
+    """`2026-11-03T10:00:00Z` as `2026-11-03 10:00`."""
+    return short_time(timestamp)[:16] or "—"
+
+
+class HomeScreen(Screen[None]):
+    """Lists every release and rehearsal; opens one, or starts a new one."""
+
+    COMMANDS = {HomeCommands}
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="open-release",
+                tooltip="Open the highlighted release"),
+        Binding("r", "rehearse", "Rehearse", id="rehearse",
+                tooltip="Build a sandbox and rehearse a release in it"),
+        Binding("n", "new_release", "New release", id="new-release",
+                tooltip="Start a real release from a profile file"),
+        Binding("g", "refresh", "Refresh", id="refresh",
+                tooltip="Read every release again"),
+    ]  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: list[ReleaseSummary] = []
+        self.building = False
+
+    @property
+    def rmtui(self) -> RmtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Label("[b]rmtui[/b] · releases and rehearsals", id="home-title")
+        table: DataTable[Text | str] = DataTable(id="releases", cursor_type="row")
+        table.border_title = "releases"
+        yield table
+        yield Static("", id="home-detail")
+        yield Static(WELCOME, id="welcome")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Version", "Type", "Kind", "Progress", "State", "Last activity")
+        self.query_one("#welcome").display = False
+
+    def on_screen_resume(self) -> None:
+        # Also the first time the screen shows: the list is read after the first paint, so
+        # that importing the release machinery in the worker does not delay it.
+        self.call_after_refresh(self.action_refresh)
+
+    def action_refresh(self) -> None:
+        self.run_worker(self._find, thread=True, group="home", exclusive=True, exit_on_error=False)
+
+    def _find(self) -> None:
+        try:
+            found = self.rmtui.finder()
+        except RmtuiError as exc:
+            self.app.call_from_thread(self._show_error, exc)
+            return
+        self.app.call_from_thread(self._show, found)
+
+    def _show(self, summaries: list[ReleaseSummary]) -> None:
+        self.summaries = summaries
+        table = self.query_one(DataTable)
+        table.clear()
+        for summary in summaries:
+            kind = (
+                Text("rehearsal", style="bold magenta")
+                if summary.rehearsal
+                else Text("release", style="bold")
+            )
+            table.add_row(
+                Text(summary.version, style="bold"),
+                summary.type,
+                kind,
+                summary.progress,
+                Text(summary.state, style=STATE_STYLE.get(summary.state, "")),
+                minutes(summary.last_activity),
+                key=str(summary.workspace),
+            )
+        empty = not summaries
+        self.refresh_bindings()
+        table.display = not empty
+        self.query_one("#home-detail").display = not empty
+        self.query_one("#welcome").display = empty
+        if not empty:
+            table.focus()
+            self._describe(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            return bool(self.summaries)
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe(event.cursor_row)
+
+    def _describe(self, row: int) -> None:
+        if not 0 <= row < len(self.summaries):
+            return
+        summary = self.summaries[row]
+        text = Text()
+        text.append("enter", style="bold")
+        text.append(" opens ", style="dim")
+        text.append(str(summary.workspace))
+        if summary.error:
+            text.append("\n")
+            text.append(summary.error, style="red")
+        self.query_one("#home-detail", Static).update(text)
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.summaries or not table.display:
+            self.notify("No release to open yet: press r to start a rehearsal.")
+            return
+        row = table.cursor_row
+        if 0 <= row < len(self.summaries):
+            self.open_release(self.summaries[row].workspace)
+
+    def open_release(self, workspace: Path) -> None:
+        from rmtui.tui.screens.release import ReleaseScreen
+
+        self.app.push_screen(ReleaseScreen(workspace))
+
+    def action_rehearse(self) -> None:
+        if self.building:
+            self.notify("A sandbox is being built already.", severity="warning")
+            return
+        from rmtui.tui.screens.forms import RehearsalForm
+        from rmtui.tui.services import default_rehearsal_dir
+
+        version = self.rmtui.default_rehearsal_version
+        if not version:
+            from rmtui.sandbox.build import DEFAULT_VERSION
+
+            version = DEFAULT_VERSION
+        form = RehearsalForm(version, default_rehearsal_dir(version, self.rmtui.clock))
+        self.app.push_screen(form, callback=self._build)
+
+    def _build(self, request: ReleaseRequest | None) -> None:
+        if request is None:
+            return
+        self.building = True
+        self.notify(f"Building a sandbox for {request.version} in {request.directory}…")
+
+        def say(line: str) -> None:
+            self.app.call_from_thread(self._say, line)
+
+        def work() -> None:
+            try:
+                workspace = self.rmtui.sandbox_builder(request, say)
+            except RmtuiError as exc:
+                self.app.call_from_thread(self._built, None, exc)
+                return
+            self.app.call_from_thread(self._built, workspace, None)
+
+        self.run_worker(work, thread=True, group="build", exit_on_error=False)
+
+    def _say(self, line: str) -> None:
+        self.query_one("#home-detail", Static).update(Text(line, style="italic"))
+        self.query_one("#home-detail").display = True
+
+    def _built(self, workspace: Path | None, error: RmtuiError | None) -> None:
+        self.building = False
+        if error is not None or workspace is None:
+            assert error is not None
+            self._show_error(error)
+            return
+        self.open_release(workspace)
+
+    def action_new_release(self) -> None:
+        from rmtui.core.release import releases_root
+        from rmtui.tui.screens.forms import NewReleaseForm
+
+        self.app.push_screen(NewReleaseForm(releases_root()), callback=self._start)
+
+    def _start(self, request: ReleaseRequest | None) -> None:
+        if request is None:
+            return
+        try:
+            workspace = self.rmtui.release_starter(request, self.rmtui.clock)
+        except RmtuiError as exc:
+            self._show_error(exc)
+            return
+        self.open_release(workspace)
+
+    def _show_error(self, error: RmtuiError) -> None:
+        from rmtui.tui.screens.dialogs import ErrorDialog
+
+        self.app.push_screen(ErrorDialog(error.problem, error.hint))

@@ -1,0 +1,1 @@
+"""Help texts shipped with the TUI (Markdown files read with importlib.resources)."""

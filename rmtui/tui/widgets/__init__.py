@@ -1,0 +1,1 @@
+"""The widgets of the release screen: header, checklist, detail pane and output pane."""

@@ -1,0 +1,205 @@
+"""Pilot tests against real sandboxes: a whole rehearsal from the keyboard, resume after a kill."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Label
+
+from rmtui.core.engine import Engine, Settlement
+from rmtui.core.release import load_release
+from rmtui.core.status import SETTLED, Status
+from rmtui.core.store import Journal, StateStore
+from rmtui.core.version import parse_version
+from rmtui.headless import TerminalPrompter
+from rmtui.releases import make_engine
+from rmtui.sandbox.build import build_sandbox
+from rmtui.tui.app import RmtuiApp
+from rmtui.tui.screens.decisions import PointOfNoReturnDialog, ResumeDialog
+from rmtui.tui.screens.dialogs import (
+    ChoiceDialog,
+    ConfirmDialog,
+    ErrorDialog,
+    OAuthDialog,
+    TextDialog,
+)
+from rmtui.tui.screens.forms import NewReleaseForm, RehearsalForm
+from rmtui.tui.screens.home import HomeScreen
+from rmtui.tui.screens.release import ReleaseScreen
+from tests.test_tui_fakes import fixed_clock, short_dir, until
+from tests.test_tui_release import idle, keys
+
+SIZE = (100, 30)
+
+
+def settled_as(engine: Engine, step_id: str, status: Status) -> Callable[[], bool]:
+    return lambda: engine.state.steps[step_id].status is status
+
+
+async def drive_to_the_end(pilot: Pilot[Any], app: RmtuiApp, screen: ReleaseScreen) -> list[str]:
+    """Answer what the screen asks, as an RM at the keyboard would; return the skipped steps."""
+    skipped: list[str] = []
+    for _ in range(400):
+        engine = screen.engine
+        assert engine is not None
+        top = app.screen
+        if isinstance(top, ErrorDialog):
+            raise AssertionError(f"error dialog: {top.problem} / {top.hint}")
+        if isinstance(top, PointOfNoReturnDialog | ConfirmDialog):
+            await pilot.press("y")
+            continue
+        if isinstance(top, ChoiceDialog) or (isinstance(top, TextDialog) and not top.secret):
+            await pilot.press("enter")  # the default answer
+            continue
+        if isinstance(top, OAuthDialog | TextDialog):
+            await pilot.press("escape")  # no identity here: the step fails and says so
+            continue
+        if screen.busy:
+            await pilot.pause(0.05)
+            continue
+        if engine.is_complete():
+            return skipped
+        states = engine.state.steps
+        failed = [s for s in engine.plan if states[s.id].status is Status.FAILED]
+        if failed:
+            # As an RM would in a rehearsal: what cannot run here (no Sigstore identity
+            # offline, steps still to come in the plan) is skipped, with the reason journaled.
+            step_id = failed[0].id
+            screen.checklist.select_step(step_id)
+            await pilot.press("s", *keys("not here"), "enter")
+            await until(pilot, settled_as(engine, step_id, Status.SKIPPED), "the skip")
+            skipped.append(step_id)
+            continue
+        if engine.next_step() is None:
+            waiting = [s for s in engine.plan if states[s.id].status is Status.WAITING]
+            assert waiting, f"stuck: {engine.blocked_reason()}"
+            step_id = waiting[0].id
+            screen.checklist.select_step(step_id)
+            await pilot.press("d", *keys("experts simulated"), "enter")
+            await until(pilot, settled_as(engine, step_id, Status.DONE), "mark done by hand")
+            continue
+        await pilot.press("g")  # run on, until a step fails, waits or asks
+    raise AssertionError("the rehearsal did not end")
+
+
+async def test_whole_rehearsal_from_the_home_screen_by_keyboard() -> None:
+    with short_dir() as root:
+        app = RmtuiApp(clock=fixed_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
+            await until(pilot, lambda: app.screen.query_one("#welcome").display, "welcome")
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, RehearsalForm), "the form")
+            app.screen.query_one("#directory", Input).value = str(root / "sb")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, ReleaseScreen), "the sandbox", 60)
+            screen = app.screen
+            assert isinstance(screen, ReleaseScreen)
+            await until(pilot, lambda: screen.engine is not None and not screen.busy, "open")
+            skipped = await drive_to_the_end(pilot, app, screen)
+            workspace = root / "sb" / "workspace"
+            done, total = screen.engine.progress()  # type: ignore[union-attr]
+            assert done == total
+            assert f"{total}/{total}" in str(screen.query_one("#progress", Label).render())
+            # Back home, the rehearsal is listed as done.
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
+            table = app.screen.query_one(DataTable)
+            await until(pilot, lambda: table.row_count == 1, "the release list")
+            row = [str(cell) for cell in table.get_row_at(0)]
+            assert row[0] == "3.13.10" and row[2] == "rehearsal" and row[4] == "done"
+            await pilot.press("q")
+        # The engine's own record agrees: every step settled, skips explained, journal whole.
+        release = load_release(workspace)
+        state = StateStore(release.state_path).load()
+        assert all(record.status in SETTLED for record in state.steps.values())
+        assert len(skipped) < len(state.steps) / 2, f"most steps could not run: {skipped}"
+        for step_id in skipped:
+            assert state.steps[step_id].reason == "not here"
+        assert Journal(release.journal_path).verify((state.journal_seq, state.journal_sha)) == []
+
+
+async def test_resume_after_a_simulated_kill() -> None:
+    with short_dir() as root:
+        sandbox, _release = build_sandbox(root / "sb", parse_version("3.13.10"))
+        engine = make_engine(sandbox.workspace, TerminalPrompter(assume_yes=True))
+        with engine.opened():
+            engine.run_next()
+            engine.run_next()
+            engine.run_next()
+            done = [s.id for s in engine.plan if engine.state.steps[s.id].status is Status.DONE]
+            pending = engine.next_step()
+        assert pending is not None
+        # The kill: a step whose effect is in place, and one that never acted, both "running".
+        state_path = sandbox.workspace / "state.json"
+        data = json.loads(state_path.read_text())
+        for step_id in (done[-1], pending.id):
+            data["steps"][step_id].update(status="running", finished=None)
+        state_path.write_text(json.dumps(data))
+
+        app = RmtuiApp(sandbox.workspace, clock=fixed_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            outcomes: dict[str, Settlement] = {}
+            for _ in range(2):
+                await until(pilot, lambda: isinstance(app.screen, ResumeDialog), "resume")
+                dialog = app.screen
+                assert isinstance(dialog, ResumeDialog)
+                shown = str(dialog.query_one(".detail Static").render())
+                assert dialog.interruption.probe.why in shown  # what the probe found
+                assert dialog.interruption.probe.outcome.value.upper() in shown
+                outcomes[dialog.step.id] = dialog.suggested
+                key = {"accept-done": "a", "run-again": "r", "mark-failed": "f"}
+                await pilot.press(key[dialog.suggested.value])
+            screen = app.screen
+            assert isinstance(screen, ReleaseScreen)
+            await idle(pilot, screen)
+            await pilot.press("q")
+        # A step whose effect is in place is accepted; one that never acted runs again.
+        assert outcomes[done[-1]] in (Settlement.ACCEPT_DONE, Settlement.RUN_AGAIN)
+        assert outcomes[pending.id] is Settlement.RUN_AGAIN
+        expected = {
+            Settlement.ACCEPT_DONE: Status.DONE,
+            Settlement.RUN_AGAIN: Status.PENDING,
+            Settlement.MARK_FAILED: Status.FAILED,
+        }
+        state = StateStore(sandbox.workspace / "state.json").load()
+        for step_id, settlement in outcomes.items():
+            assert state.steps[step_id].status is expected[settlement]
+            assert state.steps[step_id].reason.startswith("resumed; probe:")
+
+
+async def test_new_release_form_checks_each_field(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text(resources.files("rmtui.profiles").joinpath("cpython.toml").read_text())
+    app = RmtuiApp(clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewReleaseForm), "the form")
+        form = app.screen
+        problem = form.query_one("#problem", Label)
+        form.query_one("#version", Input).value = "3.14"
+        await pilot.press("enter")
+        assert "3.14" in str(problem.render()) and "How to fix" in str(problem.render())
+        form.query_one("#version", Input).value = "3.14.1"
+        await pilot.press("enter")
+        assert "needs a profile file" in str(problem.render())
+        form.query_one("#profile", Input).value = str(tmp_path / "missing.toml")
+        await pilot.press("enter")
+        assert "no profile file" in str(problem.render())
+        form.query_one("#profile", Input).value = str(profile)
+        form.query_one("#directory", Input).value = str(tmp_path / "ws")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ReleaseScreen), "the release")
+        screen = app.screen
+        assert isinstance(screen, ReleaseScreen)
+        await until(pilot, lambda: screen.engine is not None, "open")
+        assert "REAL RELEASE" in str(screen.query_one("#banner", Label).render())
+        assert "3.14.1" in str(screen.query_one("#release-name", Label).render())
+        await pilot.press("q")
+    assert (tmp_path / "ws" / "state.json").exists()

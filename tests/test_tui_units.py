@@ -1,0 +1,137 @@
+"""Unit tests of the TUI's plain parts: keymap file, log tails, the process picture, the bridge."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rmtui.core.events import Notice, OutputLine
+from rmtui.core.status import Status
+from rmtui.core.store import StepRecord
+from rmtui.tui.bridge import EngineBridge, OutputPending
+from rmtui.tui.keymap import BINDING_IDS, load_keymap
+from rmtui.tui.present import process_picture
+from rmtui.tui.widgets.output import TAIL_BYTES, read_tail
+from tests.test_tui_fakes import fake_plan
+
+
+def test_keymap_missing_file_means_usual_keys(tmp_path: Path) -> None:
+    assert load_keymap(tmp_path / "keymap.toml") == ({}, [])
+
+
+def test_keymap_maps_known_ids(tmp_path: Path) -> None:
+    path = tmp_path / "keymap.toml"
+    path.write_text('[keys]\nrun-next = "ctrl+n"\nskip = "s,f6"\n')
+    assert load_keymap(path) == ({"run-next": "ctrl+n", "skip": "s,f6"}, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "way_out"),
+    [
+        ("[keys\n", "is not valid TOML", "fix it or delete it"),
+        ('keys = "n"\n', "[keys] must be a table", 'binding-id = "key"'),
+        ('[keys]\nrun-nxt = "n"\n', "there is no binding 'run-nxt'", "run-next"),
+        ("[keys]\nskip = 3\n", "skip must be a key", '"ctrl+n"'),
+        ('[keys]\nskip = " "\n', "skip must be a key", '"ctrl+n"'),
+    ],
+)
+def test_keymap_problems_name_the_way_out(
+    tmp_path: Path, text: str, problem: str, way_out: str
+) -> None:
+    path = tmp_path / "keymap.toml"
+    path.write_text(text)
+    keymap, problems = load_keymap(path)
+    assert keymap == {}
+    assert len(problems) == 1 and problem in problems[0] and way_out in problems[0]
+    assert str(path) in problems[0]
+
+
+def test_keymap_ids_are_the_bindings_ids() -> None:
+    from rmtui.tui.app import RmtuiApp
+    from rmtui.tui.screens.home import HomeScreen
+    from rmtui.tui.screens.release import ReleaseScreen
+
+    defined = {
+        b.id
+        for cls in (RmtuiApp, HomeScreen, ReleaseScreen)
+        for b in cls.BINDINGS
+        if not isinstance(b, tuple) and b.id is not None
+    }
+    assert defined == BINDING_IDS
+
+
+def test_read_tail_of_a_big_log_starts_on_a_whole_line(tmp_path: Path) -> None:
+    log = tmp_path / "flood.log"
+    log.write_text("".join(f"line {i:07d}\n" for i in range(100_000)))
+    assert log.stat().st_size > TAIL_BYTES
+    tail = read_tail(log, max_lines=10_000)
+    assert tail[-1] == "line 0099999"
+    assert all(line.startswith("line ") and len(line) == 12 for line in tail)
+    assert read_tail(tmp_path / "missing.log") == []
+
+
+def test_process_picture_marks_done_current_and_absent_stages() -> None:
+    plan = fake_plan()
+    records = {step.id: StepRecord() for step in plan}
+    records["check"] = StepRecord(status=Status.DONE)
+    picture = process_picture(plan, records, plan.get("build")).plain
+    assert "✔  1. Freeze" in picture and "✔  2. Update the fork" in picture
+    assert "▶  6. Build" in picture and "▶  7. Test" in picture
+    assert "   3. Release tools" in picture  # not in this plan: no mark
+    assert "·  9. Publish" in picture
+
+
+class FakeApp:
+    """Just enough of App for the bridge: a thread id and call_from_thread."""
+
+    def __init__(self) -> None:
+        self._thread_id = threading.get_ident()
+        self.called: list[Any] = []
+
+    def call_from_thread(self, callback: Any, *args: Any) -> None:
+        self.called.append(args)
+        callback(*args)
+
+
+class FakeTarget:
+    def __init__(self) -> None:
+        self.posted: list[Any] = []
+
+    def post_message(self, message: Any) -> bool:
+        self.posted.append(message)
+        return True
+
+
+def test_bridge_batches_lines_and_posts_once_per_batch() -> None:
+    app, target = FakeApp(), FakeTarget()
+    delivered: list[Any] = []
+    bridge = EngineBridge(app, target, delivered.append)  # type: ignore[arg-type]
+
+    def worker() -> None:
+        for i in range(1000):
+            bridge(OutputLine("build", f"line {i}"))
+        bridge(Notice("half way"))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert len(target.posted) == 1 and isinstance(target.posted[0], OutputPending)
+    assert bridge.take_output() == [f"line {i}" for i in range(1000)]
+    assert bridge.take_output() == []
+    assert delivered == [Notice("half way")] and app.called == [(Notice("half way"),)]
+    bridge(OutputLine("build", "again"))
+    assert len(target.posted) == 2  # the next batch announces itself again
+    bridge.close()
+    bridge(Notice("after close"))
+    assert delivered == [Notice("half way")]
+
+
+def test_bridge_delivers_directly_on_the_ui_thread() -> None:
+    app, target = FakeApp(), FakeTarget()
+    delivered: list[Any] = []
+    bridge = EngineBridge(app, target, delivered.append)  # type: ignore[arg-type]
+    bridge(Notice("from the UI thread"))
+    assert delivered == [Notice("from the UI thread")] and app.called == []
