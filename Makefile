@@ -51,8 +51,10 @@ screenshots: $(STAMP_TEST)
 	@command -v rsvg-convert >/dev/null || { apt-get update -qq && apt-get install -y -qq librsvg2-bin; }
 	$(BIN)/python scripts/screenshots.py
 
+# Run by hand; the figures go into docs/performance.md (never timed inside the test suite).
 bench: $(STAMP_TEST)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/bench_tui.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -14,7 +14,34 @@ from rmtui.cli_common import friendly_errors
 from rmtui.core.errors import RmtuiError
 
 
-@click.group(invoke_without_command=True)
+class LazyGroup(click.Group):
+    """A group whose bigger subcommand groups are imported only when they are used.
+
+    `rmtui` opening the TUI, and `rmtui --version`, then pay nothing for keyring, rich or
+    sigstore imports they do not need.
+    """
+
+    LAZY = {
+        "handoff": ("rmtui.cli_handoff", "handoff"),
+        "sbom": ("rmtui.cli_sbom", "sbom"),
+        "secrets": ("rmtui.cli_secrets", "secrets"),
+        "verify": ("rmtui.cli_verify", "verify"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            import importlib
+
+            module, attribute = self.LAZY[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.version_option(__version__, prog_name="rmtui")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -393,19 +420,3 @@ def profile_show(name: str) -> None:
 
     builtin_profile(name)
     click.echo(resources.files("rmtui.profiles").joinpath(f"{name}.toml").read_text("utf-8"))
-
-
-def _register_command_groups() -> None:
-    # Imported here, after `main` exists; each module keeps its heavy imports lazy.
-    from rmtui.cli_handoff import handoff
-    from rmtui.cli_sbom import sbom
-    from rmtui.cli_secrets import secrets
-    from rmtui.cli_verify import verify
-
-    main.add_command(secrets)
-    main.add_command(verify)
-    main.add_command(sbom)
-    main.add_command(handoff)
-
-
-_register_command_groups()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rmtui.core.engine import Engine
 from rmtui.core.events import Listener
-from rmtui.core.release import Release, load_release, write_release_file
+from rmtui.core.release import Release, load_release, now_utc, write_release_file
 from rmtui.core.status import SETTLED, Status
 from rmtui.core.step import Prompter
 from rmtui.core.store import StateStore
@@ -23,9 +23,16 @@ def create_release(release: Release, prompter: Prompter) -> None:
     Engine(release, build_plan(release), prompter).initialise()
 
 
-def make_engine(workspace: Path, prompter: Prompter, listeners: Iterable[Listener] = ()) -> Engine:
+def make_engine(
+    workspace: Path,
+    prompter: Prompter,
+    listeners: Iterable[Listener] = (),
+    *,
+    clock: Callable[[], str] = now_utc,
+) -> Engine:
+    """The engine for the release in `workspace`, with its plan; not opened yet."""
     release = load_release(workspace)
-    return Engine(release, build_plan(release), prompter, listeners=listeners)
+    return Engine(release, build_plan(release), prompter, listeners=listeners, clock=clock)
 
 
 @dataclass(frozen=True)
