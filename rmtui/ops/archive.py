@@ -8,6 +8,7 @@ import lzma
 import re
 import subprocess
 import tarfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -203,3 +204,22 @@ def drain(stream: io.BufferedIOBase) -> None:
     """Read `stream` to its end, so a truncated compressed stream raises EOFError."""
     while stream.read(1 << 20):
         pass
+
+
+@contextmanager
+def streamed_tarball(path: Path, error: type[RmtuiError]) -> Iterator[tarfile.TarFile]:
+    """One streaming pass over a .tgz or .tar.xz; a missing or damaged file raises `error`."""
+    try:
+        with (
+            open_decompressed(path) as compressed,
+            tarfile.open(fileobj=compressed, mode="r|") as archive,
+        ):
+            yield archive
+            drain(compressed)
+    except FileNotFoundError as exc:
+        raise error(f"tarball {path} does not exist", "run export.source first") from exc
+    except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, zlib.error) as exc:
+        raise error(
+            f"cannot read tarball {path}: {exc}",
+            "the file is truncated or corrupt; build it again with export.source",
+        ) from exc

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import lzma
 import re
-import tarfile
 import uuid
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -21,7 +18,7 @@ from rich.text import Text
 
 from rmtui.core.atomic import atomic_write_bytes
 from rmtui.core.errors import RmtuiError
-from rmtui.ops.archive import drain, open_decompressed, tarball_prefix
+from rmtui.ops.archive import streamed_tarball, tarball_prefix
 from rmtui.ops.checksums import sha256_file
 
 SPDX_VERSION = "SPDX-2.3"
@@ -152,35 +149,23 @@ def _unique_id(value: str, used: set[str]) -> str:
 def _scan_tarball(artifact: Path, prefix: str) -> tuple[dict[str, tuple[str, str]], bytes | None]:
     files: dict[str, tuple[str, str]] = {}
     tree_sbom: bytes | None = None
-    try:
-        with (
-            open_decompressed(artifact) as compressed,
-            tarfile.open(fileobj=compressed, mode="r|") as archive,
-        ):
-            for member in archive:
-                if not member.isfile():
-                    continue
-                if not member.name.startswith(prefix + "/"):
-                    raise SbomError(
-                        f"{artifact.name} holds {member.name!r}, outside {prefix}/",
-                        "verify the tarball against its commit (export.verify) and rebuild it",
-                    )
-                path = member.name[len(prefix) + 1 :]
-                stream = archive.extractfile(member)
-                assert stream is not None
-                keep = path == TREE_SBOM_PATH and member.size <= _MAX_TREE_SBOM_BYTES
-                sha1, sha256, content = _hash_stream(stream, keep)
-                files[path] = (sha1, sha256)
-                if keep:
-                    tree_sbom = content
-            drain(compressed)
-    except FileNotFoundError as exc:
-        raise SbomError(f"artifact {artifact} does not exist", "run export.source first") from exc
-    except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, zlib.error) as exc:
-        raise SbomError(
-            f"cannot read {artifact}: {exc}",
-            "the tarball is truncated or corrupt; build it again with export.source",
-        ) from exc
+    with streamed_tarball(artifact, SbomError) as archive:
+        for member in archive:
+            if not member.isfile():
+                continue
+            if not member.name.startswith(prefix + "/"):
+                raise SbomError(
+                    f"{artifact.name} holds {member.name!r}, outside {prefix}/",
+                    "verify the tarball against its commit (export.verify) and rebuild it",
+                )
+            path = member.name[len(prefix) + 1 :]
+            stream = archive.extractfile(member)
+            assert stream is not None
+            keep = path == TREE_SBOM_PATH and member.size <= _MAX_TREE_SBOM_BYTES
+            sha1, sha256, content = _hash_stream(stream, keep)
+            files[path] = (sha1, sha256)
+            if keep:
+                tree_sbom = content
     return files, tree_sbom
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import lzma
 import subprocess
 import tarfile
-import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,11 +18,10 @@ from rmtui.ops.archive import (
     FILE_MODE,
     ArchiveError,
     check_tree_path,
-    drain,
     git_archive_command,
     is_dropped,
-    open_decompressed,
     resolve_commit,
+    streamed_tarball,
     tree_sort_key,
 )
 
@@ -198,26 +195,14 @@ def _expected_tree(
 def _scan_tarball(tarball: Path, prefix: str) -> tuple[dict[str, _Entry], list[Difference]]:
     entries: dict[str, _Entry] = {}
     strays: list[Difference] = []
-    try:
-        with (
-            open_decompressed(tarball) as stream,
-            tarfile.open(fileobj=stream, mode="r|") as archive,
-        ):
-            for member in archive:
-                name = member.name.rstrip("/")
-                path = _tree_path(name, prefix)
-                if path is None:
-                    strays.append(Difference(name, "injected", f"outside the {prefix}/ directory"))
-                    continue
-                _record(entries, path, member, archive)
-            drain(stream)
-    except FileNotFoundError as exc:
-        raise ArchiveError(f"tarball {tarball} does not exist", "run export.source first") from exc
-    except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, zlib.error) as exc:
-        raise ArchiveError(
-            f"cannot read tarball {tarball}: {exc}",
-            "the file is truncated or corrupt; build it again with export.source",
-        ) from exc
+    with streamed_tarball(tarball, ArchiveError) as archive:
+        for member in archive:
+            name = member.name.rstrip("/")
+            path = _tree_path(name, prefix)
+            if path is None:
+                strays.append(Difference(name, "injected", f"outside the {prefix}/ directory"))
+                continue
+            _record(entries, path, member, archive)
     return entries, strays
 
 
