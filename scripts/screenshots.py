@@ -2,10 +2,12 @@
 
 Usage: .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
 
-Builds a sandbox in a fresh directory under /tmp, opens it from the home screen, and takes a
-picture of each state the README shows: home, the release at start, a step running with its
-output, a failed step with its recovery hint, the point-of-no-return modal, help, resume after
-a kill, and the finished release. PNGs need `rsvg-convert` (Debian: librsvg2-bin).
+Builds a sandbox in /tmp/rmtui-screens (emptied first, so that the paths in the pictures stay
+the same), opens it from the home screen, and takes a picture of each state the README shows:
+home, the release at start, a step running with its output, a failed step with its recovery
+hint, the point-of-no-return modal, help, resume after a kill, the finished release, and the
+hand-off waiting on the experts with the import dialog. PNGs need `rsvg-convert` (Debian:
+librsvg2-bin).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 FIXED_CLOCK = "2026-11-03T10:00:00Z"
+SHOTS_ROOT = Path("/tmp/rmtui-screens")
 # The running-step picture is taken when a step has printed this many lines.
 LINES_BEFORE_PICTURE = 6
 
@@ -121,6 +124,7 @@ async def rehearse(camera: Camera, root: Path, size: tuple[int, int]) -> Path:
     from rmtui.tui.app import RmtuiApp
     from rmtui.tui.screens.decisions import PointOfNoReturnDialog
     from rmtui.tui.screens.dialogs import ConfirmDialog, ErrorDialog, TextDialog
+    from rmtui.tui.screens.handoff import ImportDialog
     from rmtui.tui.screens.help import HelpScreen
     from rmtui.tui.screens.release import ReleaseScreen
 
@@ -202,15 +206,26 @@ async def rehearse(camera: Camera, root: Path, size: tuple[int, int]) -> Path:
                 continue
             failed = [s for s in engine.plan if engine.state.steps[s.id].status is Status.FAILED]
             waiting = [s for s in engine.plan if engine.state.steps[s.id].status is Status.WAITING]
-            if failed or (engine.next_step() is None and waiting):
-                # Offline there is no Sigstore identity; experts are simulated.
-                step = (failed or waiting)[0]
-                screen.checklist.select_step(step.id)
-                key = "s" if failed else "d"
-                await pilot.press(key)
+            if failed:
+                # Offline there is no Sigstore identity: skip, with the reason journaled.
+                screen.checklist.select_step(failed[0].id)
+                await pilot.press("s")
                 await until(pilot, lambda: isinstance(app.screen, TextDialog), "the reason")
                 app.screen.query_one("Input").value = "offline rehearsal"  # type: ignore[attr-defined]
                 await pilot.press("enter")
+                continue
+            if engine.next_step() is None and waiting:
+                # Everything else waits on the experts: import the sandbox's stand-ins.
+                screen.checklist.select_step(waiting[0].id)
+                await settle(pilot)
+                camera.shoot(pilot, "09-handoff-waiting")
+                await pilot.press("i")
+                await until(pilot, lambda: isinstance(app.screen, ImportDialog), "the import")
+                await settle(pilot)
+                camera.shoot(pilot, "10-handoff-import")
+                await pilot.press("enter")
+                await until(pilot, lambda: not isinstance(app.screen, ImportDialog), "import")
+                await until(pilot, lambda: not screen.busy, "the import to finish")
                 continue
             await pilot.press("n")
         gate.release.set()
@@ -244,6 +259,12 @@ async def resume_after_kill(camera: Camera, workspace: Path, size: tuple[int, in
         await pilot.press("q")
 
 
+def stop_agent(root: Path) -> None:
+    gnupg = root / "sandbox" / "gnupg"
+    if gnupg.exists():
+        subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "gpg-agent"], check=False)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)x(\d+)", text)
     if match is None:
@@ -259,7 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", default="100x30")
     args = parser.parse_args(argv)
     size = parse_size(args.size)
-    root = Path(tempfile.mkdtemp(prefix="shots", dir="/tmp"))
+    # A fixed place: the paths in the pictures stay the same from one run to the next.
+    root = SHOTS_ROOT
+    if root.exists():
+        stop_agent(root)
+        shutil.rmtree(root)
+    root.mkdir()
     isolate(root / "home")
     camera = Camera(args.out)
     if camera.rsvg is None:
@@ -269,9 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workspace = asyncio.run(rehearse(camera, root, size))
         asyncio.run(resume_after_kill(camera, workspace, size))
     finally:
-        gnupg = root / "sandbox" / "gnupg"
-        if gnupg.exists():
-            subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "gpg-agent"], check=False)
+        stop_agent(root)
         shutil.rmtree(root, ignore_errors=True)
     print(f"{len(camera.taken)} pictures")
     return 0

@@ -46,6 +46,11 @@ def fixed_clock() -> str:
     return FIXED_TIME
 
 
+def no_stand_ins(workspace: Path) -> dict[str, Path]:
+    """A fake release has no sandbox around it, so no stand-in deliveries."""
+    return {}
+
+
 def _marker(ctx: StepContext, step_id: str) -> Path:
     return ctx.workspace / "world" / step_id
 
@@ -123,7 +128,7 @@ class FragileStep(FakeStep):
 
 
 class HandoffStep(FakeStep):
-    id = "handoff"
+    id = "handoff.experts"  # the real step's id: the import action (i) applies to it
     title = "Hand the tag to the experts"
     phase = Phase.HANDOFF
     requires = ("verify",)
@@ -139,7 +144,7 @@ class PublishStep(FakeStep):
     title = "Publish to the downloads server"
     phase = Phase.PUBLISH
     irreversible = True
-    requires = ("handoff",)
+    requires = ("handoff.experts",)
     consequences = "Mirrors copy the files within minutes; a published file is never replaced."
     help = "**What it does.** Copies the signed artifacts to the downloads server."
 
@@ -254,6 +259,7 @@ class FakeRelease:
         return Engine(self.release, self.plan, prompter, listeners=listeners, clock=clock)
 
     def app(self, **kwargs: Any) -> RmtuiApp:
+        kwargs.setdefault("stand_in_finder", no_stand_ins)
         return RmtuiApp(self.workspace, engine_factory=self.factory, clock=fixed_clock, **kwargs)
 
     def state(self) -> dict[str, Any]:

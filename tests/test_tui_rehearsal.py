@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,8 @@ from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
 from rmtui.headless import TerminalPrompter
 from rmtui.releases import make_engine
-from rmtui.sandbox.build import build_sandbox
+from rmtui.sandbox.build import build_sandbox, stand_in_folders, stand_in_names
+from rmtui.steps.handoff import HANDOFF_STEP_ID
 from rmtui.tui.app import RmtuiApp
 from rmtui.tui.screens.decisions import PointOfNoReturnDialog, ResumeDialog
 from rmtui.tui.screens.dialogs import (
@@ -29,10 +31,11 @@ from rmtui.tui.screens.dialogs import (
     TextDialog,
 )
 from rmtui.tui.screens.forms import NewReleaseForm, RehearsalForm
+from rmtui.tui.screens.handoff import ImportDialog
 from rmtui.tui.screens.home import HomeScreen
 from rmtui.tui.screens.release import ReleaseScreen
 from tests.test_tui_fakes import fixed_clock, short_dir, until
-from tests.test_tui_release import idle, keys
+from tests.test_tui_release import idle, keys, opened
 
 SIZE = (100, 30)
 
@@ -77,11 +80,13 @@ async def drive_to_the_end(pilot: Pilot[Any], app: RmtuiApp, screen: ReleaseScre
             continue
         if engine.next_step() is None:
             waiting = [s for s in engine.plan if states[s.id].status is Status.WAITING]
-            assert waiting, f"stuck: {engine.blocked_reason()}"
-            step_id = waiting[0].id
-            screen.checklist.select_step(step_id)
-            await pilot.press("d", *keys("experts simulated"), "enter")
-            await until(pilot, settled_as(engine, step_id, Status.DONE), "mark done by hand")
+            assert [s.id for s in waiting] == [HANDOFF_STEP_ID], engine.blocked_reason()
+            # What the status line says to do: i, and enter takes the sandbox's stand-ins.
+            assert "press i to import" in str(screen.query_one("#statusline").render())
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, ImportDialog), "the import")
+            await pilot.press("enter")
+            await until(pilot, settled_as(engine, HANDOFF_STEP_ID, Status.DONE), "the import")
             continue
         await pilot.press("g")  # run on, until a step fails, waits or asks
     raise AssertionError("the rehearsal did not end")
@@ -121,6 +126,80 @@ async def test_whole_rehearsal_from_the_home_screen_by_keyboard() -> None:
         assert len(skipped) < len(state.steps) / 2, f"most steps could not run: {skipped}"
         for step_id in skipped:
             assert state.steps[step_id].reason == "not here"
+        # The experts' deliveries came in through the import action: the sandbox's stand-ins.
+        assert state.steps[HANDOFF_STEP_ID].status is Status.DONE
+        for role, names in stand_in_names(release.version).items():
+            delivered = state.fact(f"handoff.{role}")
+            assert isinstance(delivered, dict) and delivered["stand_in"] is True
+            assert sorted(delivered["files"]) == sorted(names)
+            assert all((release.artifacts / name).is_file() for name in names)
+        assert Journal(release.journal_path).verify((state.journal_seq, state.journal_sha)) == []
+
+
+async def test_import_the_experts_artifacts_from_the_open_release() -> None:
+    """i imports into the release the TUI holds open: a bad folder, a typed one, the stand-ins."""
+    with short_dir() as root:
+        sandbox, release = build_sandbox(root / "sb", parse_version("3.13.10"))
+        engine = make_engine(sandbox.workspace, TerminalPrompter(assume_yes=True))
+        with engine.opened():
+            engine.run_until(HANDOFF_STEP_ID)
+        windows = root / "win"  # what the Windows expert sent: their folder, SHA256SUMS and all
+        shutil.copytree(stand_in_folders(sandbox.workspace)["Windows"], windows)
+        bad = root / "bad"  # installers, but no SHA256SUMS
+        bad.mkdir()
+        (bad / "python-3.13.10-amd64.exe").write_bytes(b"unchecked")
+
+        app = RmtuiApp(sandbox.workspace, clock=fixed_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot, app)
+            assert screen.engine is not None
+            before = (release.state_path.read_bytes(), sorted(release.artifacts.glob("*")))
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, ImportDialog), "the import")
+            dialog = app.screen
+            assert isinstance(dialog, ImportDialog)
+            assert dialog.roles == ["Windows", "macOS"] and dialog.stand_ins == dialog.roles
+            told = " ".join(str(w.render()) for w in dialog.query(".folder-help"))
+            assert "SHA256SUMS" in told and "sha256sum * > SHA256SUMS" in told
+            # Not the stand-ins (focused in a rehearsal): Windows, and the folder typed.
+            await pilot.press("shift+tab", *keys(str(bad)), "enter")
+            await until(pilot, lambda: isinstance(app.screen, ErrorDialog), "the refusal")
+            error = app.screen
+            assert isinstance(error, ErrorDialog)
+            assert "has no SHA256SUMS" in error.problem and "sha256sum" in error.hint
+            await idle(pilot, screen)
+            assert (release.state_path.read_bytes(), sorted(release.artifacts.glob("*"))) == before
+            # Closing the error brings the dialog back with what was typed.
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, ImportDialog), "the dialog again")
+            folder = app.screen.query_one("#folder", Input)
+            assert folder.value == str(bad) and app.screen.focused is folder
+            folder.value = str(windows)
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, ImportDialog), "the import")
+            await idle(pilot, screen)
+            record = StateStore(release.state_path).load().steps[HANDOFF_STEP_ID]
+            assert record.status is Status.WAITING and record.waiting_on == ["macOS"]
+            assert "Waiting on macOS" in str(screen.query_one("#detail-waiting").render())
+            # macOS by the stand-ins: i, enter.
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, ImportDialog), "the import")
+            assert app.screen.roles == ["macOS"]  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await until(pilot, settled_as(screen.engine, HANDOFF_STEP_ID, Status.DONE), "done")
+            await idle(pilot, screen)
+            assert screen.check_action("import_handoff", ()) is False
+            await pilot.press("q")
+        state = StateStore(release.state_path).load()
+        assert state.steps[HANDOFF_STEP_ID].status is Status.DONE
+        sums = (release.artifacts / "SHA256SUMS").read_text()
+        for role, names in stand_in_names(release.version).items():
+            delivered = state.fact(f"handoff.{role}")
+            assert isinstance(delivered, dict)
+            assert delivered["stand_in"] is (role == "macOS")
+            for name in names:
+                assert (release.artifacts / name).is_file() and f"  {name}\n" in sums
+        assert not (release.artifacts / "python-3.13.10-amd64.exe").exists()  # the bad one
         assert Journal(release.journal_path).verify((state.journal_seq, state.journal_sha)) == []
 
 

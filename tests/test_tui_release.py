@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, OptionList
 from rmtui.core.release import Release
 from rmtui.core.status import Status
 from rmtui.core.store import Journal, ReleaseLock
+from rmtui.ops.checksums import write_sha256sums
 from rmtui.tui.app import RmtuiApp
 from rmtui.tui.screens.decisions import PointOfNoReturnDialog
 from rmtui.tui.screens.dialogs import (
@@ -22,6 +23,7 @@ from rmtui.tui.screens.dialogs import (
     ReasonDialog,
     TextDialog,
 )
+from rmtui.tui.screens.handoff import ImportDialog
 from rmtui.tui.screens.help import HelpScreen
 from rmtui.tui.screens.home import HomeScreen
 from rmtui.tui.screens.journal import JournalScreen
@@ -40,7 +42,15 @@ from tests.test_tui_fakes import (
 )
 
 SIZE = (100, 30)
-KEY_NAMES = {" ": "space", ".": "full_stop", ":": "colon", "-": "minus", ",": "comma"}
+KEY_NAMES = {
+    " ": "space",
+    ".": "full_stop",
+    ":": "colon",
+    "-": "minus",
+    ",": "comma",
+    "/": "slash",
+    "_": "underscore",
+}
 
 
 def keys(text: str) -> list[str]:
@@ -123,17 +133,38 @@ async def test_keyboard_walk_through_every_kind_of_step(tmp_path: Path) -> None:
         assert fake.state()["verify"].status is Status.DONE
         assert "retry" in [e.get("event") for e in journal_events(fake)]
 
-        # The hand-off waits on the experts and says how to import their artifacts.
+        # The hand-off waits on the experts; i imports what one delivered, d ends the other.
+        assert screen.check_action("import_handoff", ()) is False  # nothing waits yet
         await pilot.press("n")
         await idle(pilot, screen)
-        record = fake.state()["handoff"]
+        record = fake.state()["handoff.experts"]
         assert record.status is Status.WAITING and record.waiting_on == ["Windows", "macOS"]
         waiting = str(screen.query_one("#detail-waiting").render())
-        assert "Windows, macOS" in waiting
-        assert f"rmtui handoff import {fake.workspace} DIR" in waiting
+        assert "Waiting on Windows, macOS" in waiting and "press i to import" in waiting
+        assert f"rmtui handoff import {fake.workspace} DIR --role ROLE" in waiting
+        assert "i Import" in screen_text(app)  # offered in the footer now
+        delivery = tmp_path / "win"
+        delivery.mkdir()
+        (delivery / "python-3.14.0-amd64.exe").write_bytes(b"an installer")
+        write_sha256sums(delivery, [delivery / "python-3.14.0-amd64.exe"])
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, ImportDialog), "the import dialog")
+        await pilot.press("tab")  # Windows, the first awaited; on to the folder
+        assert app.screen.focused is app.screen.query_one("#folder", Input)
+        app.screen.query_one("#folder", Input).value = str(delivery)
+        await pilot.press("enter")
+        await until(
+            pilot, lambda: fake.state()["handoff.experts"].waiting_on == ["macOS"], "import"
+        )
+        await idle(pilot, screen)
+        assert (fake.release.artifacts / "python-3.14.0-amd64.exe").read_bytes() == b"an installer"
+        assert "Waiting on macOS" in str(screen.query_one("#detail-waiting").render())
         await pilot.press("d", *keys("delivered"), "enter")
-        await until(pilot, lambda: fake.state()["handoff"].status is Status.DONE, "mark done")
-        assert fake.state()["handoff"].reason == "by hand: delivered"
+        await until(
+            pilot, lambda: fake.state()["handoff.experts"].status is Status.DONE, "mark done"
+        )
+        assert fake.state()["handoff.experts"].reason == "by hand: delivered"
+        assert screen.check_action("import_handoff", ()) is False
 
         # The point of no return: declining changes nothing; it blocks until confirmed.
         await pilot.press("n")
@@ -324,6 +355,8 @@ async def test_keymap_palette_and_help(tmp_path: Path) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, JournalScreen), "the journal")
         assert "hash chain verified" in str(app.screen.query_one("#journal-head").render())
+        entry = str(app.screen.query_one("#journal-entry").render())  # the row under the cursor
+        assert "transition · check" in entry and "new = done" in entry
         await pilot.press("escape")
 
         # F1: the keys where it was pressed, the process with the release on it, a glossary.

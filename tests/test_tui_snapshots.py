@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from rmtui.releases import ReleaseSummary
 from rmtui.tui.app import RmtuiApp
 from rmtui.tui.screens.decisions import PointOfNoReturnDialog, ResumeDialog
+from rmtui.tui.screens.handoff import ImportDialog
 from rmtui.tui.screens.help import HelpScreen
 from rmtui.tui.screens.release import ReleaseScreen
 from tests.test_tui_fakes import FakeRelease, fake_plan, fixed_clock, fixed_workspace, until
@@ -40,7 +41,7 @@ def prepared(name: str, *, rehearsal: bool = True, upto: str = "") -> FakeReleas
                     break
                 if step.id == "docs":
                     engine.skip(step.id, "no docs for this release")
-                elif step.id in ("verify", "handoff"):
+                elif step.id in ("verify", "handoff.experts"):
                     engine.mark_done(step.id, "checked by hand")
                 else:
                     engine.run_step(step.id)
@@ -83,16 +84,35 @@ def test_failed_step_with_its_hint(snap_compare: Compare) -> None:
 
 
 def test_waiting_step(snap_compare: Compare) -> None:
-    fake = prepared("waiting", upto="handoff")
+    fake = prepared("waiting", upto="handoff.experts")
     engine = fake.engine_for_setup()
     with engine.opened():
-        engine.run_step("handoff")
+        engine.run_step("handoff.experts")
 
     async def select_waiting(pilot: Pilot[Any]) -> None:
         screen = await release_open(pilot)
-        screen.checklist.select_step("handoff")
+        screen.checklist.select_step("handoff.experts")
 
     assert snap_compare(fake.app(), terminal_size=SIZE, run_before=select_waiting)
+
+
+def test_import_dialog_on_the_waiting_step(snap_compare: Compare) -> None:
+    fake = prepared("import", upto="handoff.experts")
+    engine = fake.engine_for_setup()
+    with engine.opened():
+        engine.run_step("handoff.experts")
+    experts = Path("/tmp/rmtui-snap-import-experts")
+
+    def stand_ins(_workspace: Path) -> dict[str, Path]:
+        return {"Windows": experts / "windows", "macOS": experts / "macos"}
+
+    async def open_import(pilot: Pilot[Any]) -> None:
+        await release_open(pilot)
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ImportDialog), "the dialog")
+
+    app = fake.app(stand_in_finder=stand_ins)
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_import)
 
 
 def _point_of_no_return(rehearsal: bool) -> Callable[[Pilot[Any]], Any]:

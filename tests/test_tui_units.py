@@ -14,6 +14,9 @@ from rmtui.core.store import StepRecord
 from rmtui.tui.bridge import EngineBridge, OutputPending
 from rmtui.tui.keymap import BINDING_IDS, load_keymap
 from rmtui.tui.present import process_picture
+from rmtui.tui.screens.handoff import imported_summary
+from rmtui.tui.services import Imported
+from rmtui.tui.widgets.detail import format_value
 from rmtui.tui.widgets.output import TAIL_BYTES, read_tail
 from tests.test_tui_fakes import fake_plan
 
@@ -135,3 +138,29 @@ def test_bridge_delivers_directly_on_the_ui_thread() -> None:
     bridge = EngineBridge(app, target, delivered.append)  # type: ignore[arg-type]
     bridge(Notice("from the UI thread"))
     assert delivered == [Notice("from the UI thread")] and app.called == []
+
+
+def test_the_release_screen_names_the_real_handoff_step() -> None:
+    # Kept as a literal there so that opening a release does not load every step module first.
+    from rmtui.steps.handoff import HANDOFF_STEP_ID
+    from rmtui.tui.screens import release
+
+    assert release.HANDOFF_STEP_ID == HANDOFF_STEP_ID
+
+
+def test_imported_summary_says_what_came_in_and_who_is_left() -> None:
+    one = Imported({"Windows": ("a.exe", "b.exe")}, ("macOS",))
+    assert imported_summary(one) == (
+        "Windows: 2 files into artifacts/ (a.exe, b.exe)\nStill waiting on macOS."
+    )
+    both = Imported({"Windows": ("a.exe",), "macOS": ("c.pkg",)}, (), stand_ins=True)
+    assert imported_summary(both).splitlines() == [
+        "Windows: 1 sandbox stand-in file into artifacts/ (a.exe)",
+        "macOS: 1 sandbox stand-in file into artifacts/ (c.pkg)",
+        "The hand-off is complete.",
+    ]
+
+
+def test_nested_fact_values_show_their_names() -> None:
+    value = {"files": {"a.exe": {"sha256": "00", "size": 3}}, "stand_in": False}
+    assert format_value(value) == "files=(a.exe), stand_in=False"

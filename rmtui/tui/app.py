@@ -43,6 +43,7 @@ class RmtuiApp(App[None]):
         finder: services.Finder = services.find_releases,
         sandbox_builder: services.SandboxBuilder = services.build_rehearsal,
         release_starter: services.ReleaseStarter = services.start_release,
+        stand_in_finder: services.StandInFinder = services.stand_in_folders,
         keymap: Mapping[str, str] | None = None,
         default_rehearsal_version: str = "",
     ) -> None:
@@ -53,6 +54,7 @@ class RmtuiApp(App[None]):
         self.finder = finder
         self.sandbox_builder = sandbox_builder
         self.release_starter = release_starter
+        self.stand_in_finder = stand_in_finder
         # None: read $RMTUI_HOME/keymap.toml once the first screen is up.
         self.startup_keymap = None if keymap is None else dict(keymap)
         # "": the sandbox's own default, looked up when a rehearsal is started.

@@ -21,6 +21,11 @@ RELEASE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Skip the selected step…", "asks for a reason", "skip"),
     ("Mark the selected step done by hand…", "asks for a reason", "mark_done"),
     ("Take back a skip", "the selected step becomes pending", "unskip"),
+    (
+        "Import an expert's artifacts…",
+        "a folder with its SHA256SUMS; ends their wait",
+        "import_handoff",
+    ),
     ("Stop the running step", "cancels its command", "stop"),
     ("Show the journal", "every transition, command and digest", "journal"),
     ("Show the plan", "every step with its commands", "plan"),

@@ -13,6 +13,7 @@ BINDING_IDS = frozenset(
         "help", "quit",
         "open-release", "rehearse", "new-release", "refresh",
         "run-next", "run-selected", "run-on", "retry", "skip", "mark-done", "unskip", "stop",
+        "import-handoff",
         "journal", "plan", "output", "home",
     }
 )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ EngineFactory = Callable[[Path, "Prompter", Sequence["Listener"], Clock], "Engin
 Finder = Callable[[], list["ReleaseSummary"]]
 SandboxBuilder = Callable[["ReleaseRequest", Sink], Path]
 ReleaseStarter = Callable[["ReleaseRequest", Clock], Path]
+StandInFinder = Callable[[Path], dict[str, Path]]
 
 
 def open_engine(
@@ -79,3 +81,55 @@ def default_rehearsal_dir(version: str, clock: Clock) -> Path:
 
     stamp = clock().replace(":", "").replace("-", "")
     return rmtui_home() / "rehearsals" / f"{version}-{stamp}"
+
+
+def stand_in_folders(workspace: Path) -> dict[str, Path]:
+    """The rehearsal sandbox's stand-in deliveries around `workspace`, by role ({} if none)."""
+    from rmtui.sandbox.build import stand_in_folders as find
+
+    return find(workspace)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import brought into artifacts/, by role, and who is still awaited."""
+
+    delivered: dict[str, tuple[str, ...]]
+    remaining: tuple[str, ...]
+    stand_ins: bool = False
+
+
+def import_handoff(engine: Engine, role: str, folder: Path) -> Imported:
+    """Import the folder an expert delivered into the open release (as `rmtui handoff import`)."""
+    from rmtui.steps.handoff import import_delivery
+
+    delivery = import_delivery(engine, role, folder)
+    return Imported({delivery.role: tuple(sorted(delivery.files))}, delivery.remaining)
+
+
+def import_stand_ins(engine: Engine, say: Sink) -> Imported:
+    """In a rehearsal, import the sandbox's stand-ins for every expert still awaited."""
+    from rmtui.core.errors import RmtuiError
+    from rmtui.sandbox.build import deliver_stand_ins
+    from rmtui.steps.handoff import delivered_files
+
+    roles = deliver_stand_ins(engine, say)
+    if not roles:
+        raise RmtuiError(
+            "there are no sandbox stand-ins to import for the experts still awaited",
+            "stand-ins exist only in a rehearsal sandbox (D/experts/); import a folder "
+            "instead, or mark the hand-off done by hand with a reason",
+        )
+    delivered = {role: tuple(sorted(delivered_files(engine.state.fact, role))) for role in roles}
+    return Imported(delivered, awaited_roles(engine), stand_ins=True)
+
+
+def awaited_roles(engine: Engine) -> tuple[str, ...]:
+    """The experts the hand-off still waits on; () when there is nothing to import."""
+    from rmtui.core.status import Status
+    from rmtui.steps.handoff import HANDOFF_STEP_ID
+
+    if HANDOFF_STEP_ID not in engine.plan.ids:
+        return ()
+    record = engine.state.steps[HANDOFF_STEP_ID]
+    return tuple(record.waiting_on) if record.status is Status.WAITING else ()

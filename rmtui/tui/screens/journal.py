@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -33,6 +35,29 @@ def entry_detail(entry: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in fields.items() if v not in ("", None, []))
 
 
+def short_time(ts: str) -> str:
+    """`2026-11-03T10:00:00Z` as `11-03 10:00:00`: the table keeps its width for the detail."""
+    return ts[5:19].replace("T", " ") if len(ts) >= 19 else ts
+
+
+def entry_text(entry: dict[str, Any]) -> Text:
+    """The whole entry, every field on its own line, for the row under the cursor."""
+    text = Text()
+    text.append(f"#{entry.get('seq', '')} ", style="bold")
+    text.append(f"{entry.get('ts', '')} ", style="dim")
+    kind = str(entry.get("kind", ""))
+    text.append(kind, style=KIND_STYLE.get(kind, "") or "bold")
+    if entry.get("step"):
+        text.append(f" · {entry['step']}", style="bold")
+    for key, value in entry.items():
+        if key in HIDDEN_FIELDS or value in ("", None, []):
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        text.append(f"\n{key}", style="cyan")
+        text.append(f" = {shown}")
+    return text
+
+
 class JournalScreen(Screen[None]):
     """Read-only view of journal.jsonl, newest last."""
 
@@ -43,11 +68,13 @@ class JournalScreen(Screen[None]):
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        self.entries: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="journal-head")
         table: DataTable[Text | str] = DataTable(id="journal", cursor_type="row")
         yield table
+        yield Static(id="journal-entry")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -55,7 +82,7 @@ class JournalScreen(Screen[None]):
         state = self.engine.state
         head = self.query_one("#journal-head", Static)
         try:
-            entries = journal.entries()
+            entries = self.entries = journal.entries()
             problems = journal.verify((state.journal_seq, state.journal_sha))
         except RmtuiError as exc:
             head.update(Text(f"The journal cannot be read: {exc.problem}", style="bold red"))
@@ -76,10 +103,16 @@ class JournalScreen(Screen[None]):
             kind = str(entry.get("kind", ""))
             table.add_row(
                 str(entry.get("seq", "")),
-                str(entry.get("ts", "")),
+                short_time(str(entry.get("ts", ""))),
                 Text(kind, style=KIND_STYLE.get(kind, "")),
                 str(entry.get("step", "")),
                 entry_detail(entry),
             )
         table.move_cursor(row=len(entries) - 1)
         table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def _show_entry(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.entries):
+            entry = self.entries[event.cursor_row]
+            self.query_one("#journal-entry", Static).update(entry_text(entry))

@@ -21,11 +21,13 @@ from rmtui.core.errors import RmtuiError
 from rmtui.core.events import EngineEvent, FactRecorded, Notice, ProgressUpdate, StatusChanged
 from rmtui.core.status import Status
 from rmtui.core.step import Step
+from rmtui.tui import services
 from rmtui.tui.bridge import EngineBridge, OutputPending
 from rmtui.tui.commands import ReleaseCommands
 from rmtui.tui.prompter import TuiPrompter
 from rmtui.tui.screens.decisions import ResumeDialog
 from rmtui.tui.screens.dialogs import ErrorDialog, QuitDialog, ReasonDialog
+from rmtui.tui.screens.handoff import ImportDialog, ImportRequest, imported_summary
 from rmtui.tui.widgets.checklist import Checklist
 from rmtui.tui.widgets.detail import Fact, StepDetail, StepView
 from rmtui.tui.widgets.header import ReleaseHeader
@@ -35,6 +37,10 @@ if TYPE_CHECKING:
     from rmtui.tui.app import RmtuiApp
 
 T = TypeVar("T")
+
+# The step whose waits the import action ends (rmtui.steps.handoff.HANDOFF_STEP_ID; that
+# module is loaded only once a plan is, to keep the first paint fast).
+HANDOFF_STEP_ID = "handoff.experts"
 
 # Output is drawn at most this often while a step floods it.
 # Output is drawn at most this often while lines trickle in...
@@ -71,6 +77,9 @@ class ReleaseScreen(Screen[None]):
                 tooltip="Mark the selected step done by hand; asks for a reason"),
         Binding("u", "unskip", "Unskip", id="unskip",
                 tooltip="Take back the skip of the selected step"),
+        Binding("i", "import_handoff", "Import", id="import-handoff",
+                tooltip="Import an expert's folder of installers, checked against its "
+                "SHA256SUMS"),
         Binding("x", "stop", "Stop", id="stop",
                 tooltip="Stop the running step at its next command boundary"),
         Binding("j", "journal", "Journal", id="journal",
@@ -98,6 +107,7 @@ class ReleaseScreen(Screen[None]):
         self._acting_on = ""  # the step a run was started for (it may not be running yet)
         self._progress_label = ""
         self._keys_signature: tuple[bool | None, ...] = ()
+        self._importing = False
 
     @property
     def rmtui(self) -> RmtuiApp:
@@ -258,6 +268,7 @@ class ReleaseScreen(Screen[None]):
     def _idle(self) -> None:
         self.busy = ""
         self._acting_on = ""
+        self._importing = False
         self._flush_output()
         self.output.stop_live()
         self.output.forget()  # reread from the log: it also holds the engine's own lines
@@ -304,7 +315,9 @@ class ReleaseScreen(Screen[None]):
             self._show_selected()
         elif isinstance(event, Notice):
             if event.level == "info":
-                self.notify(event.text, markup=False)
+                # An import's own summary says what the engine's notes would.
+                if not self._importing:
+                    self.notify(event.text, markup=False)
             else:
                 self.notify(event.text, severity="warning", markup=False)
         elif isinstance(event, ProgressUpdate):
@@ -393,6 +406,7 @@ class ReleaseScreen(Screen[None]):
                 workspace=engine.release.workspace,
                 is_next=step.id == self._next_id(),
                 plan_error=plan_error,
+                importable=step.id == HANDOFF_STEP_ID,
             )
         )
         if not self.output.live:
@@ -423,6 +437,12 @@ class ReleaseScreen(Screen[None]):
             return f"Busy {self.busy}…"
         if engine.is_complete():
             return "[b green]The release is complete.[/] [b]j[/b] shows the journal."
+        left = [s.id for s in engine.plan if engine.state.steps[s.id].status is Status.RUNNING]
+        if left:
+            return (
+                f"[b]{left[0]}[/b] was left running when rmtui stopped · say in the dialog "
+                "what to do with it"
+            )
         failed = [s.id for s in engine.plan if engine.state.steps[s.id].status is Status.FAILED]
         if failed:
             return (
@@ -430,9 +450,17 @@ class ReleaseScreen(Screen[None]):
                 "or [b]d[/b] mark done by hand"
             )
         nxt = engine.next_step()
+        awaited = services.awaited_roles(engine)
         if nxt is not None:
             mark = " (a point of no return: it asks first)" if nxt.irreversible else ""
-            return f"Next: [b]{nxt.id}[/b]{mark} · press [b]n[/b] to run it"
+            also = " · [b]i[/b] imports the experts' artifacts" if awaited else ""
+            return f"Next: [b]{nxt.id}[/b]{mark} · press [b]n[/b] to run it{also}"
+        if awaited:
+            # Whatever else is blocked, it is blocked on them: say what ends the wait.
+            return (
+                f"[b]{HANDOFF_STEP_ID}[/b] waits on {', '.join(awaited)} · press [b]i[/b] to "
+                "import their artifacts"
+            )
         blocked = engine.blocked_reason()
         return f"Blocked: {escape(blocked)}" if blocked else ""
 
@@ -492,6 +520,8 @@ class ReleaseScreen(Screen[None]):
             return status in SKIPPABLE
         if action == "unskip":
             return status is Status.SKIPPED
+        if action == "import_handoff":
+            return bool(services.awaited_roles(engine))
         return True
 
     # -- actions -----------------------------------------------------------------------
@@ -571,6 +601,51 @@ class ReleaseScreen(Screen[None]):
         except RmtuiError as exc:
             self.show_error(exc)
         self.refresh_view()
+
+    def action_import_handoff(self) -> None:
+        self.ask_import()
+
+    def ask_import(self, previous: ImportRequest | None = None) -> None:
+        """Ask which expert delivered which folder (or, in a rehearsal, offer the stand-ins)."""
+        engine = self.engine
+        if engine is None or self.busy:
+            return
+        roles = services.awaited_roles(engine)
+        if not roles:
+            self.notify("Nothing to import: the hand-off waits on nobody.", severity="warning")
+            return
+        self.checklist.select_step(HANDOFF_STEP_ID)
+        release = engine.release
+        stand_ins = list(self.rmtui.stand_in_finder(release.workspace)) if release.rehearsal else []
+        self.app.push_screen(
+            ImportDialog(roles, stand_ins=stand_ins, previous=previous), callback=self._import
+        )
+
+    def _import(self, request: ImportRequest | None) -> None:
+        engine = self.engine
+        if request is None or engine is None:
+            return
+
+        def work() -> services.Imported | RmtuiError:
+            # Returned, not raised: a refused import reopens the dialog with what was typed.
+            try:
+                if request.stand_ins:
+                    return services.import_stand_ins(engine, lambda _line: None)
+                assert request.folder is not None
+                return services.import_handoff(engine, request.role, request.folder)
+            except RmtuiError as exc:
+                return exc
+
+        def done(result: services.Imported | RmtuiError) -> None:
+            if isinstance(result, RmtuiError):
+                self.app.push_screen(
+                    ErrorDialog(result.problem, result.hint, title="Nothing was imported"),
+                    callback=lambda _: self.ask_import(request),
+                )
+                return
+            self.notify(imported_summary(result), title="Imported", timeout=12, markup=False)
+
+        self._importing = self._in_worker(request.what, work, done)
 
     def action_stop(self) -> None:
         if not self.busy or self.engine is None:

@@ -38,6 +38,8 @@ class StepView:
     workspace: Path
     is_next: bool = False
     plan_error: str = ""
+    # Whether the import action (i) ends this step's waits: the experts' hand-off.
+    importable: bool = False
 
     @property
     def log_path(self) -> Path:
@@ -45,7 +47,7 @@ class StepView:
 
 
 def handoff_command(workspace: Path) -> str:
-    return f"rmtui handoff import {workspace} DIR"
+    return f"rmtui handoff import {workspace} DIR --role ROLE"
 
 
 def title_text(view: StepView) -> Text:
@@ -105,18 +107,27 @@ def problem_text(record: StepRecord) -> Text:
 
 
 def waiting_text(view: StepView) -> Text:
+    """Who it waits on and what ends the wait first; then what the step asked of them."""
     record = view.record
     text = Text()
     text.append("◷ Waiting on ", style="bold cyan")
     text.append(", ".join(record.waiting_on) or "others", style="bold")
-    text.append("\n")
+    text.append("\nWhen they deliver, press ", style="bold")
+    if view.importable:
+        text.append("i", style="bold reverse")
+        text.append(" to import their artifacts\n", style="bold")
+        text.append("(or run ", style="dim")
+        text.append(handoff_command(view.workspace), style="cyan")
+        text.append(" when rmtui is closed).\n", style="dim")
+        text.append("An expert who cannot deliver: ", style="dim")
+        text.append("d", style="bold")
+        text.append(" marks it done by hand, with a reason.", style="dim")
+    else:
+        text.append("d", style="bold reverse")
+        text.append(" to mark it done by hand, with a reason.", style="bold")
     if record.reason:
-        text.append(record.reason.rstrip() + "\n")
-    text.append("\nWhen they deliver, import their artifacts:\n", style="bold")
-    text.append(f"  $ {handoff_command(view.workspace)}\n", style="bold cyan")
-    text.append("or press ", style="dim")
-    text.append("d", style="bold")
-    text.append(" to mark it done by hand, with a reason.", style="dim")
+        text.append("\n\n")
+        text.append(record.reason.rstrip())
     return text
 
 
@@ -153,7 +164,12 @@ def format_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        # Nested records (the files an expert delivered, each with size and digest): the
+        # names say enough here; the journal and state.json hold the rest.
+        return ", ".join(
+            f"{k}=({', '.join(map(str, v))})" if isinstance(v, dict) else f"{k}={v}"
+            for k, v in value.items()
+        )
     return str(value)
 
 
@@ -186,7 +202,7 @@ class StepDetail(VerticalScroll):
         )
         self._put(
             "detail-waiting",
-            (tuple(record.waiting_on), record.reason, view.workspace),
+            (tuple(record.waiting_on), record.reason, view.workspace, view.importable),
             lambda: waiting_text(view),
             record.status is Status.WAITING,
         )
