@@ -44,6 +44,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, invoke_without_command=True)
 @click.version_option(__version__, prog_name="rmtui")
 @click.pass_context
+@friendly_errors
 def main(ctx: click.Context) -> None:
     """rmtui walks a release manager through a CPython-style release.
 
@@ -53,7 +54,17 @@ def main(ctx: click.Context) -> None:
         _open_tui(None)
 
 
+def _require_terminal(fallback: str) -> None:
+    """The TUI needs a real terminal; without one, say what to run instead of hanging."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise RmtuiError("the TUI needs a terminal, and this is not one", fallback)
+
+
 def _open_tui(workspace: Path | None) -> None:
+    where = str(workspace) if workspace is not None else "RELEASE"
+    _require_terminal(
+        f"run it in a terminal, or drive the release headless: `rmtui run {where} --yes`"
+    )
     from rmtui.tui.app import run_app
 
     run_app(workspace)
@@ -382,6 +393,8 @@ def rehearse(
     from rmtui.sandbox.build import DEFAULT_VERSION, build_sandbox
 
     parsed = parse_version(version or DEFAULT_VERSION)
+    if not auto:
+        _require_terminal("run it in a terminal, or pass --auto to rehearse headless")
     if directory is None:
         stamp = now_utc().replace(":", "").replace("-", "")
         directory = rmtui_home() / "rehearsals" / f"{parsed}-{stamp}"
