@@ -314,3 +314,6 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+    # A screen that just became current may not have composed its widgets yet: let the app
+    # process what is pending before the caller queries it.
+    await pilot.pause()

@@ -224,8 +224,18 @@ async def test_resume_after_a_simulated_kill() -> None:
         app = RmtuiApp(sandbox.workspace, clock=fixed_clock)
         async with app.run_test(size=SIZE) as pilot:
             outcomes: dict[str, Settlement] = {}
+
+            def next_dialog_ready() -> bool:
+                # A new dialog, not the one just answered, and composed (its detail exists).
+                screen = app.screen
+                return (
+                    isinstance(screen, ResumeDialog)
+                    and screen.step.id not in outcomes
+                    and bool(screen.query(".detail Static"))
+                )
+
             for _ in range(2):
-                await until(pilot, lambda: isinstance(app.screen, ResumeDialog), "resume")
+                await until(pilot, next_dialog_ready, "resume")
                 dialog = app.screen
                 assert isinstance(dialog, ResumeDialog)
                 shown = str(dialog.query_one(".detail Static").render())
