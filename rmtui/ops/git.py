@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from rmtui.core.errors import GitError, ShellError
 from rmtui.core.redact import redact
 from rmtui.ops import shell
 from rmtui.ops.shell import Sink
+
+# GitPython logs a push's error lines itself, unredacted; rmtui reports them in its own errors.
+logging.getLogger("git.remote").addHandler(logging.NullHandler())
+logging.getLogger("git.remote").propagate = False
 
 _PUSH_FAILED = (
     git.PushInfo.ERROR
@@ -183,8 +188,10 @@ class GitRepo:
         )
         if self.sink is not None:
             self.sink(f"$ {shown}")
+        # Keeps the lines the remote side printed ("remote: ..."), such as a hook's reason.
+        progress = git.RemoteProgress()
         try:
-            infos = self.repo.remote(remote).push(list(refspecs), **kwargs)
+            infos = self.repo.remote(remote).push(list(refspecs), progress=progress, **kwargs)
         except ValueError:
             raise GitError(
                 f"the repository has no remote {remote!r}",
@@ -207,8 +214,22 @@ class GitRepo:
             pushed.append(PushedRef(local, remote_ref, summary))
         if failures or not infos:
             detail = "; ".join(failures) or "git reported nothing pushed"
+            said = _remote_said(progress)
+            if said:
+                detail += f"; the remote said: {said}"
             raise GitError(f"push to {remote} was rejected: {detail}", _push_hint(detail))
         return pushed
+
+
+# git's own lines around a push, which say nothing about why the remote refused it.
+_GIT_PUSH_CHATTER = ("Total ", "error: failed to push", "To ", "! ", "hint:", "Enumerating")
+
+
+def _remote_said(progress: git.RemoteProgress) -> str:
+    """What the remote side printed (a hook's reason, say), without git's own chatter."""
+    lines = [line.strip().removeprefix("remote:").strip() for line in progress.other_lines]
+    said = [line for line in lines if line and not line.startswith(_GIT_PUSH_CHATTER)]
+    return redact(" ".join(said))
 
 
 def _stderr(exc: git.GitCommandError) -> str:
