@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from rmtui.ops.sbom import SbomError, diff_sboms, load_sbom, render_diff
+from rmtui.cli_common import friendly_errors
+from rmtui.ops.sbom import diff_sboms, load_sbom, render_diff
 
 EXIT_IDENTICAL = 0
 EXIT_DIFFERENT = 1
-EXIT_ERROR = 2
 
 
 @click.group(name="sbom")
@@ -24,6 +24,7 @@ def sbom() -> None:
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON, not colored text.")
 @click.pass_context
+@friendly_errors
 def diff(ctx: click.Context, old: Path, new: Path, as_json: bool) -> None:
     """Compare two SPDX JSON SBOMs (OLD, then NEW) component by component.
 
@@ -36,11 +37,7 @@ def diff(ctx: click.Context, old: Path, new: Path, as_json: bool) -> None:
       1  they differ; this is a report, not an error
       2  a file is missing, unreadable, or not an SPDX JSON document
     """
-    try:
-        result = diff_sboms(load_sbom(old), load_sbom(new))
-    except SbomError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        ctx.exit(EXIT_ERROR)
+    result = diff_sboms(load_sbom(old), load_sbom(new))
     if as_json:
         click.echo(result.to_json())
     else:

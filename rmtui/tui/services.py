@@ -27,12 +27,9 @@ def open_engine(
     workspace: Path, prompter: Prompter, listeners: Sequence[Listener], clock: Clock
 ) -> Engine:
     """The engine for a workspace, with the release's own plan (as `rmtui run` builds it)."""
-    from rmtui.core.engine import Engine
-    from rmtui.core.release import load_release
-    from rmtui.steps.plan import build_plan
+    from rmtui.releases import make_engine
 
-    release = load_release(workspace)
-    return Engine(release, build_plan(release), prompter, listeners=listeners, clock=clock)
+    return make_engine(workspace, prompter, listeners, clock=clock)
 
 
 def find_releases() -> list[ReleaseSummary]:
