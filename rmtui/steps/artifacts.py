@@ -23,7 +23,12 @@ from rmtui.ops.archive import RELEASE_PY_TOUCHABLES, git_archive_command, tarbal
 from rmtui.ops.checksums import SUMS_FILE_NAME, check_sha256sums, sha256_file, write_sha256sums
 from rmtui.ops.git import GitRepo
 from rmtui.ops.treecompare import AllowedDifferences
-from rmtui.steps.common import FACT_RELEASE_COMMIT, clone, require_release_commit
+from rmtui.steps.common import (
+    FACT_RELEASE_COMMIT,
+    clone,
+    require_fork_tag,
+    require_release_commit,
+)
 from rmtui.steps.release_tools import blurb_command
 from rmtui.steps.signing import shipped_artifacts
 
@@ -196,21 +201,6 @@ def _copy_hashing(source: Path, target: IO[bytes]) -> dict[str, Any]:
 
 
 # -- the release commit, checked out where nobody works -----------------------------------------
-
-
-def require_fork_tag(ctx: StepContext, repo: GitRepo, commit: str) -> None:
-    """Stop unless the fork's tag still resolves to the recorded release commit."""
-    release = ctx.release
-    fork, tag = release.profile.repos.fork_remote, release.version.tag
-    found = repo.ls_remote(fork, f"refs/tags/{tag}")
-    if found != commit:
-        raise StepFailed(
-            f"the tag {tag} on your fork now resolves to {found or 'nothing'}, but the release "
-            f"commit recorded at tag time is {commit}: the tag was moved",
-            "find out who moved it and why before anything else; the recorded commit is the "
-            "truth. Once the fork's tag is restored to it, retry",
-        )
-    ctx.output(f"the fork's {tag} resolves to the recorded release commit {commit}")
 
 
 def _scratch(release: Release) -> Path:

@@ -37,3 +37,22 @@ def require_release_commit(ctx: StepContext, repo: GitRepo) -> str:
             f"`git tag -f {tag} {recorded}` only if you are sure, then retry",
         )
     return recorded
+
+
+def require_fork_tag(ctx: StepContext, repo: GitRepo, commit: str, *, so_far: str = "") -> None:
+    """Stop unless the fork's tag still resolves to the recorded release commit.
+
+    `so_far` tells the RM what has (not) happened yet, e.g. "Nothing was pushed to upstream."
+    """
+    release = ctx.release
+    fork, tag = release.profile.repos.fork_remote, release.version.tag
+    found = repo.ls_remote(fork, f"refs/tags/{tag}")
+    if found != commit:
+        raise StepFailed(
+            f"the tag {tag} on your fork now resolves to {found or 'nothing'}, but the release "
+            f"commit recorded at tag time is {commit}: the tag was moved"
+            + (f". {so_far}" if so_far else ""),
+            "find out who moved it and why before anything else; the recorded commit is the "
+            "truth. Once the fork's tag is restored to it, retry",
+        )
+    ctx.output(f"the fork's {tag} resolves to the recorded release commit {commit}")

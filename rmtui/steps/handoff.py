@@ -21,11 +21,15 @@ from rmtui.steps.artifacts import (
     install_files,
     listing,
     refresh_sha256sums,
-    require_fork_tag,
     sbom_names,
     tarball_names,
 )
-from rmtui.steps.common import FACT_TAG_SIGNED, clone, require_release_commit
+from rmtui.steps.common import (
+    FACT_TAG_SIGNED,
+    clone,
+    require_fork_tag,
+    require_release_commit,
+)
 from rmtui.steps.signing import shipped_artifacts
 
 if TYPE_CHECKING:

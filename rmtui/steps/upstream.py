@@ -19,6 +19,7 @@ from rmtui.steps.common import (
     FACT_UPSTREAM_BASE,
     clone,
     quiet_clone,
+    require_fork_tag,
     require_release_commit,
 )
 from rmtui.steps.freeze import FACT_FROZEN
@@ -166,18 +167,9 @@ moved tag: find out who moved it before doing anything else.
     def run(self, ctx: StepContext) -> None:
         release = ctx.release
         repos = release.profile.repos
-        tag = release.version.tag
         repo = clone(ctx)
         commit = require_release_commit(ctx, repo)
-        fork_tag = repo.ls_remote(repos.fork_remote, f"refs/tags/{tag}")
-        if fork_tag != commit:
-            raise StepFailed(
-                f"the tag {tag} on your fork now resolves to {fork_tag or 'nothing'}, but the "
-                f"release commit recorded at tag time is {commit}: the tag was moved. "
-                "Nothing was pushed to upstream.",
-                "find out who moved it and why before anything else; the recorded commit is "
-                "the truth. Once the fork's tag is restored to it, retry",
-            )
+        require_fork_tag(ctx, repo, commit, so_far="Nothing was pushed to upstream.")
         base = str(ctx.facts.require(FACT_UPSTREAM_BASE))
         branch = release.branch
         repo.fetch(repos.upstream_remote, branch)
