@@ -144,7 +144,8 @@ def plan(release: str, profile_file: Path | None, security_only: bool, as_json: 
 def status(release: str, as_json: bool) -> None:
     """Every step of RELEASE with its status, timestamps and reason."""
     from rmtui.headless import GLYPHS, TerminalPrompter
-    from rmtui.releases import make_engine, status_document
+    from rmtui.usecases.lifecycle import make_engine
+    from rmtui.usecases.standing import status_document
 
     engine = make_engine(_workspace(release), TerminalPrompter(interactive=False))
     engine.peek()
@@ -183,7 +184,7 @@ def _run_headless(workspace: Path, until: str | None, yes: bool, quiet: bool = F
     from rmtui.core.engine import Settlement
     from rmtui.core.status import Status
     from rmtui.headless import TerminalListener, TerminalPrompter
-    from rmtui.releases import make_engine
+    from rmtui.usecases.lifecycle import make_engine
 
     engine = make_engine(
         workspace, TerminalPrompter(assume_yes=yes), [TerminalListener(quiet=quiet)]
@@ -299,7 +300,7 @@ def _step_command(name: str, help_text: str, needs_reason: bool) -> None:
     @friendly_errors
     def command(release: str, step_id: str, reason: str) -> None:
         from rmtui.headless import TerminalListener, TerminalPrompter
-        from rmtui.releases import make_engine
+        from rmtui.usecases.lifecycle import make_engine
 
         if needs_reason and not reason.strip():
             raise RmtuiError(f"{name} needs --reason", "say why, so the journal explains it")
@@ -347,7 +348,7 @@ def start(version: str, profile_file: Path, security_only: bool, directory: Path
     from rmtui.core.release import Release, now_utc, releases_root
     from rmtui.core.version import parse_version
     from rmtui.headless import TerminalPrompter
-    from rmtui.releases import create_release
+    from rmtui.usecases.lifecycle import create_release
 
     parsed = parse_version(version)
     profile = load_profile(profile_file)

@@ -35,8 +35,8 @@ def import_folder(release: str, directory: Path, role: str | None) -> None:
     """
     from rmtui.core.release import resolve_workspace
     from rmtui.headless import TerminalListener, TerminalPrompter
-    from rmtui.releases import make_engine
     from rmtui.steps.handoff import import_delivery
+    from rmtui.usecases.lifecycle import make_engine
 
     engine = make_engine(
         resolve_workspace(release), TerminalPrompter(interactive=False), [TerminalListener()]

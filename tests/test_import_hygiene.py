@@ -114,7 +114,12 @@ def test_every_module_below_the_tui_imports_without_textual() -> None:
             for info in pkgutil.walk_packages(module.__path__, package + "."):
                 importlib.import_module(info.name)
                 names.append(info.name)
-        for name in ("rmtui.headless", "rmtui.releases", "rmtui.cli"):
+        for name in (
+            "rmtui.headless",
+            "rmtui.usecases.lifecycle",
+            "rmtui.usecases.standing",
+            "rmtui.cli",
+        ):
             importlib.import_module(name)
         loaded = [m for m in sys.modules if m == "textual" or m.startswith("textual.")]
         assert not loaded, loaded[:5]
@@ -139,7 +144,7 @@ FORBIDDEN = {
         "rmtui.tui",
         "rmtui.cli",
         "rmtui.headless",
-        "rmtui.releases",
+        "rmtui.usecases",
         "rmtui.sandbox",
     ),
     "ops": ("textual", "rmtui.steps", "rmtui.tui", "rmtui.cli", "rmtui.headless"),

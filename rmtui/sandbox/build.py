@@ -213,7 +213,7 @@ def build_sandbox(
         created=now_utc(),
     )
     from rmtui.headless import TerminalPrompter
-    from rmtui.releases import create_release
+    from rmtui.usecases.lifecycle import create_release
 
     create_release(release, TerminalPrompter(assume_yes=True))
     register_workspace(sandbox.workspace)

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from rmtui.core.engine import Engine
     from rmtui.core.events import Listener
     from rmtui.core.step import Prompter
-    from rmtui.releases import ReleaseSummary
     from rmtui.tui.screens.forms import ReleaseRequest
+    from rmtui.usecases.standing import ReleaseSummary
 
 Clock = Callable[[], str]
 Sink = Callable[[str], None]
@@ -27,7 +27,7 @@ def open_engine(
     workspace: Path, prompter: Prompter, listeners: Sequence[Listener], clock: Clock
 ) -> Engine:
     """The engine for a workspace, with the release's own plan (as `rmtui run` builds it)."""
-    from rmtui.releases import make_engine
+    from rmtui.usecases.lifecycle import make_engine
 
     return make_engine(workspace, prompter, listeners, clock=clock)
 
@@ -35,7 +35,7 @@ def open_engine(
 def find_releases() -> list[ReleaseSummary]:
     """Every release rmtui knows, read without taking any lock."""
     from rmtui.core.release import all_workspaces
-    from rmtui.releases import summarise
+    from rmtui.usecases.standing import summarise
 
     return [summarise(workspace) for workspace in all_workspaces()]
 
@@ -56,7 +56,7 @@ def start_release(request: ReleaseRequest, clock: Clock) -> Path:
     from rmtui.core.profile import load_profile
     from rmtui.core.release import Release, releases_root
     from rmtui.headless import TerminalPrompter
-    from rmtui.releases import create_release
+    from rmtui.usecases.lifecycle import create_release
 
     assert request.profile_file is not None
     profile = load_profile(request.profile_file)

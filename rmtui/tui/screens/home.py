@@ -17,9 +17,9 @@ from rmtui.tui.clock import short_time
 from rmtui.tui.commands import HomeCommands
 
 if TYPE_CHECKING:
-    from rmtui.releases import ReleaseSummary
     from rmtui.tui.app import RmtuiApp
     from rmtui.tui.screens.forms import ReleaseRequest
+    from rmtui.usecases.standing import ReleaseSummary
 
 STATE_STYLE = {
     "done": "green",

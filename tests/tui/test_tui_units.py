@@ -18,7 +18,7 @@ from rmtui.tui.screens.handoff import imported_summary
 from rmtui.tui.services import Imported
 from rmtui.tui.widgets.detail import format_value
 from rmtui.tui.widgets.output import TAIL_BYTES, read_tail
-from tests.test_tui_fakes import fake_plan
+from tests.tui.test_tui_fakes import fake_plan
 
 
 def test_keymap_missing_file_means_usual_keys(tmp_path: Path) -> None:

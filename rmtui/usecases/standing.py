@@ -1,38 +1,16 @@
-"""Release-level services shared by the CLI and the TUI: create, open, summarise."""
+"""Where a release stands: the one-line summary and the `rmtui status --json` document."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rmtui.core.engine import Engine
-from rmtui.core.events import Listener
-from rmtui.core.release import Release, load_release, now_utc, write_release_file
+from rmtui.core.release import load_release
 from rmtui.core.status import SETTLED, Status
-from rmtui.core.step import Prompter
 from rmtui.core.store import StateStore
 from rmtui.steps.plan import build_plan
-
-
-def create_release(release: Release, prompter: Prompter) -> None:
-    """Write release.toml, then state.json and the journal's first line."""
-    release.workspace.mkdir(parents=True, exist_ok=True)
-    write_release_file(release)
-    Engine(release, build_plan(release), prompter).initialise()
-
-
-def make_engine(
-    workspace: Path,
-    prompter: Prompter,
-    listeners: Iterable[Listener] = (),
-    *,
-    clock: Callable[[], str] = now_utc,
-) -> Engine:
-    """The engine for the release in `workspace`, with its plan; not opened yet."""
-    release = load_release(workspace)
-    return Engine(release, build_plan(release), prompter, listeners=listeners, clock=clock)
 
 
 @dataclass(frozen=True)

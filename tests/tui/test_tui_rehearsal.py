@@ -18,7 +18,6 @@ from rmtui.core.status import SETTLED, Status
 from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
 from rmtui.headless import TerminalPrompter
-from rmtui.releases import make_engine
 from rmtui.sandbox.build import build_sandbox, stand_in_folders, stand_in_names
 from rmtui.steps.handoff import HANDOFF_STEP_ID
 from rmtui.tui.app import RmtuiApp
@@ -34,8 +33,9 @@ from rmtui.tui.screens.forms import NewReleaseForm, RehearsalForm
 from rmtui.tui.screens.handoff import ImportDialog
 from rmtui.tui.screens.home import HomeScreen
 from rmtui.tui.screens.release import ReleaseScreen
-from tests.test_tui_fakes import fixed_clock, short_dir, until
-from tests.test_tui_release import idle, keys, opened
+from rmtui.usecases.lifecycle import make_engine
+from tests.tui.test_tui_fakes import fixed_clock, short_dir, until
+from tests.tui.test_tui_release import idle, keys, opened
 
 SIZE = (100, 30)
 

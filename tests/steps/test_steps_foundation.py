@@ -20,8 +20,8 @@ from rmtui.core.step import Probe, ProbeOutcome
 from rmtui.core.store import Journal, StateStore, StepRecord
 from rmtui.ops import freeze_hook
 from rmtui.ops.git import GitRepo
-from rmtui.releases import create_release, make_engine
 from rmtui.sandbox.build import Sandbox
+from rmtui.usecases.lifecycle import create_release, make_engine
 from tests.helpers import (
     RecordingListener,
     ScriptedPrompter,

@@ -9,13 +9,13 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from rmtui.releases import ReleaseSummary
 from rmtui.tui.app import RmtuiApp
 from rmtui.tui.screens.decisions import PointOfNoReturnDialog, ResumeDialog
 from rmtui.tui.screens.handoff import ImportDialog
 from rmtui.tui.screens.help import HelpScreen
 from rmtui.tui.screens.release import ReleaseScreen
-from tests.test_tui_fakes import FakeRelease, fake_plan, fixed_clock, fixed_workspace, until
+from rmtui.usecases.standing import ReleaseSummary
+from tests.tui.test_tui_fakes import FakeRelease, fake_plan, fixed_clock, fixed_workspace, until
 
 SIZE = (100, 30)
 Compare = Callable[..., bool]

@@ -75,7 +75,7 @@ HOLDER = textwrap.dedent(
     import sys
     from pathlib import Path
     from rmtui.headless import TerminalPrompter
-    from rmtui.releases import make_engine
+    from rmtui.usecases.lifecycle import make_engine
 
     engine = make_engine(Path(sys.argv[1]), TerminalPrompter(assume_yes=True, interactive=False))
     engine.open()

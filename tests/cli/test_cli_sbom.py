@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from rmtui.cli_sbom import sbom
-from tests.test_sbom import NEW_COMPONENTS, OLD_COMPONENTS, release_sboms
+from tests.ops.test_sbom import NEW_COMPONENTS, OLD_COMPONENTS, release_sboms
 
 
 @pytest.fixture

@@ -718,7 +718,7 @@ def commit_rows(*args: str | Path) -> tuple[int, list[tuple[str, bool, str]]]:
 
 
 def test_verify_commit_compares_the_tarballs_with_the_commit(tmp_path: Path) -> None:
-    from tests.test_archive import PREFIX, export, make_repo
+    from tests.ops.test_archive import PREFIX, export, make_repo
 
     repo, sha = make_repo(tmp_path)
     export(repo, sha, tmp_path / "out")

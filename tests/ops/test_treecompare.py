@@ -12,7 +12,7 @@ import pytest
 from rmtui.core.errors import GitError
 from rmtui.ops.archive import RELEASE_PY_TOUCHABLES, ArchiveError
 from rmtui.ops.treecompare import AllowedDifferences, Difference, compare_tarball_to_commit
-from tests.test_archive import COMMIT_TIME, NEWS, PREFIX, commit_tree, export, make_repo
+from tests.ops.test_archive import COMMIT_TIME, NEWS, PREFIX, commit_tree, export, make_repo
 
 ALLOWED = AllowedDifferences.for_export(
     extra_files=NEWS, touch=RELEASE_PY_TOUCHABLES, drop=("Misc/NEWS.d",)

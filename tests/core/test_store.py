@@ -154,10 +154,10 @@ def test_a_reader_cleaning_up_never_breaks_a_concurrent_save(tmp_path: Path) -> 
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
         from pathlib import Path
         from rmtui.core.store import StateStore
-        from tests.test_store import _state
+        from tests.core.test_store import _state
         store = StateStore(Path({str(store.path)!r}))
         for _ in range(150):
             store.save(_state())

@@ -19,13 +19,13 @@ from rmtui.core.store import Journal, StateStore, StepRecord
 from rmtui.ops.git import GitRepo
 from rmtui.ops.gpg import Gpg
 from rmtui.ops.secrets import MemoryKeyring, Secrets
-from rmtui.releases import make_engine
 from rmtui.sandbox.build import Sandbox
 from rmtui.steps.common import FACT_RELEASE_COMMIT, FACT_UPSTREAM_BASE
+from rmtui.usecases.lifecycle import make_engine
 from tests import helpers
+from tests.e2e.test_release_types import assert_released
 from tests.gpgkeys import TEST_PASSPHRASE, _generate_in_the_past, empty_gpg_home
 from tests.helpers import ScriptedPrompter, git, make_sandbox, refs, short_tmpdir
-from tests.test_release_types import assert_released
 
 VERSION = "3.13.5"
 TAG = "v3.13.5"

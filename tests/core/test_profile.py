@@ -30,7 +30,7 @@ from rmtui.core.profile import (
 from rmtui.core.release import builtin_profile
 from rmtui.core.version import parse_version
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "profile.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "profile.md"
 MINIMAL: dict[str, Any] = {
     "name": "mine",
     "repos": {"upstream": "https://example.invalid/up.git", "fork": "f", "clone": "~/src/x"},

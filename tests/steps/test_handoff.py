@@ -16,9 +16,9 @@ from rmtui.core.engine import Engine
 from rmtui.core.errors import RmtuiError
 from rmtui.core.status import Status
 from rmtui.ops.checksums import write_sha256sums
-from rmtui.releases import make_engine
 from rmtui.sandbox.build import Sandbox, stand_in_folders
 from rmtui.steps.handoff import HANDOFF_STEP_ID, import_delivery
+from rmtui.usecases.lifecycle import make_engine
 from tests.helpers import (
     RecordingListener,
     ScriptedPrompter,

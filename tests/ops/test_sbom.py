@@ -27,7 +27,7 @@ from rmtui.ops.sbom import (
     sbom_path_for,
     write_source_sbom,
 )
-from tests.test_archive import COMMIT_TIME, CPYTHON_TREE, PREFIX, VERSION, export, make_repo
+from tests.ops.test_archive import COMMIT_TIME, CPYTHON_TREE, PREFIX, VERSION, export, make_repo
 
 # name -> (version, license, {path: content}); a component with no files is allowed.
 Components = Mapping[str, tuple[str, str, Mapping[str, bytes]]]

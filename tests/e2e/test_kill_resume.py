@@ -18,9 +18,10 @@ import pytest
 from rmtui.core.release import Release
 from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
-from rmtui.releases import make_engine, status_document
 from rmtui.sandbox.build import DEFAULT_VERSION, Sandbox, sandbox_profile
 from rmtui.steps.plan import build_plan
+from rmtui.usecases.lifecycle import make_engine
+from rmtui.usecases.standing import status_document
 from tests.helpers import (
     FIXED_GIT_DATES,
     ScriptedPrompter,
@@ -53,7 +54,7 @@ SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    import rmtui.releases as releases
+    import rmtui.usecases.lifecycle as releases
     from rmtui.cli import main
 
     workspace, target, moment = sys.argv[1], sys.argv[2], sys.argv[3]

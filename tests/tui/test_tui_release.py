@@ -29,7 +29,7 @@ from rmtui.tui.screens.home import HomeScreen
 from rmtui.tui.screens.journal import JournalScreen
 from rmtui.tui.screens.release import ReleaseScreen
 from rmtui.tui.widgets.output import OutputPane
-from tests.test_tui_fakes import (
+from tests.tui.test_tui_fakes import (
     AskingStep,
     BuildStep,
     FakeRelease,

@@ -21,11 +21,11 @@ from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
 from rmtui.ops.github import GitHub, GitHubError, PushRestrictions
 from rmtui.ops.secrets import MemoryKeyring, Secrets
-from rmtui.releases import create_release, make_engine
 from rmtui.steps.freeze import FACT_GITHUB_BEFORE
+from rmtui.usecases.lifecycle import create_release, make_engine
+from tests.e2e.test_release_types import assert_released
 from tests.helpers import ScriptedPrompter, make_sandbox, short_tmpdir
-from tests.test_git_half import skip_outside_git_half
-from tests.test_release_types import assert_released
+from tests.steps.test_git_half import skip_outside_git_half
 
 TOKEN = "ghp_rmtuiTestToken0123456789abcdef"
 RM = "hugovk"
