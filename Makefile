@@ -1,23 +1,57 @@
-# Two entry points: `make rehearse` and `make test`. Both build .venv on demand.
+# Two entry points: `make rehearse` and `make test`. Both build .venv on demand, installing
+# only what the hash-locked sets in requirements/ name (`make lock` refreshes them).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+LOCK_RUN := requirements/run.txt
+LOCK_TEST := requirements/test.txt
+LOCK_TOOL := requirements/lock-tool.txt
 
-.PHONY: test rehearse lint typecheck pytest screenshots bench clean system-deps
+# Every package must match a hash in the lock, and only wheels are taken: nothing from the
+# index runs a build script on this machine.
+PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --only-binary :all:
+# rmtui itself, editable, built by the locked hatchling: no isolated build environment that
+# would fetch an unpinned backend, and no dependencies beyond the lock.
+PIP_SELF := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+
+# One universal lock (every OS, Python >= 3.11), wheels only, a hash for every file.
+# `make lock LOCK_UPGRADE=` keeps today's pins and only follows changes in pyproject.toml.
+LOCK_UPGRADE ?= --upgrade
+UV_COMPILE = pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--only-binary :all: --custom-compile-command "make lock" $(LOCK_UPGRADE)
+
+# pytest-xdist workers for `make test` (docs/performance-tests.md says why this many).
+PYTEST_WORKERS ?= auto
+
+.PHONY: test rehearse lint typecheck pytest screenshots bench clean system-deps lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[cpython]'
+$(STAMP_RUN): $(LOCK_RUN) pyproject.toml | $(BIN)/python
+	$(PIP_LOCKED) -r $(LOCK_RUN)
+	$(PIP_SELF)
 	touch $@
 
-$(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# The test set pins the runtime packages to the same versions, so it is a superset of the
+# runtime set and also satisfies `make rehearse`.
+$(STAMP_TEST): $(LOCK_TEST) pyproject.toml | $(BIN)/python
+	$(PIP_LOCKED) -r $(LOCK_TEST)
+	$(PIP_SELF)
 	touch $@ $(STAMP_RUN)
+
+# Refresh the locks with uv, itself installed from its own hash-locked pin into a temporary
+# venv. The test set is resolved under the runtime pins so that the two never disagree.
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --require-hashes --only-binary :all: -r $(LOCK_TOOL) && \
+	uv="$$tmp/venv/bin/uv" && \
+	$$uv $(UV_COMPILE) pyproject.toml requirements/build.in --extra cpython -o $(LOCK_RUN) && \
+	$$uv $(UV_COMPILE) pyproject.toml requirements/build.in --extra test -c $(LOCK_RUN) -o $(LOCK_TEST) && \
+	$$uv $(UV_COMPILE) requirements/lock-tool.in -o $(LOCK_TOOL)
 
 # Debian tools the tests drive for real (tmux is only for the manual walk-through;
 # rsvg-convert turns screenshots into PNG). Installed only when missing.
@@ -43,7 +77,7 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy --strict rmtui
 
 pytest: $(STAMP_TEST)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: system-deps lint typecheck pytest
 

@@ -18,12 +18,8 @@ from rmtui.core.patchlevel import TreeVersion, update_patchlevel, update_readme_
 from rmtui.core.profile import Profile, profile_from_dict
 from rmtui.core.release import Release, now_utc, register_workspace
 from rmtui.core.version import ReleaseVersion
-from rmtui.sandbox.tree import (
-    SANDBOX_TEST_COMMAND,
-    VendoredComponent,
-    previous_tree_version,
-    write_cpython_tree,
-)
+from rmtui.sandbox.tree import SANDBOX_TEST_COMMAND, previous_tree_version, write_cpython_tree
+from rmtui.sandbox.vendored import VendoredComponent
 
 # Fixed dates make the sandbox's upstream commits identical from one build to the next.
 SEED_DATE = "2026-11-01T10:00:00+00:00"

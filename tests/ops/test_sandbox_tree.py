@@ -25,16 +25,18 @@ from rmtui.core.patchlevel import (
 )
 from rmtui.core.version import parse_version
 from rmtui.sandbox.tree import (
-    DEFAULT_VENDORED,
     LIB_MODULE_COUNT,
     SANDBOX_TEST_COMMAND,
+    previous_tree_version,
+    render_cpython_tree,
+    write_cpython_tree,
+)
+from rmtui.sandbox.vendored import (
+    DEFAULT_VENDORED,
     SBOM_PATH,
     SandboxError,
     VendoredComponent,
     fake_source_sha256,
-    previous_tree_version,
-    render_cpython_tree,
-    write_cpython_tree,
 )
 
 NEXT_ENTRY_RE = re.compile(

@@ -1,0 +1,7 @@
+#include "Python.h"
+
+Py_ssize_t
+Py_SandboxRefcount(PyObject *op)
+{
+    return op->ob_refcnt;
+}

@@ -1,0 +1,7 @@
+int Py_SandboxMain(void);
+
+int
+main(void)
+{
+    return Py_SandboxMain();
+}
