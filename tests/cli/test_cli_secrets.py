@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import keyring
 import pytest
 from click.testing import CliRunner, Result
@@ -11,14 +9,7 @@ from keyring.backends import fail
 
 from rmtui import cli_secrets
 from rmtui.cli_secrets import secrets
-from rmtui.ops.secrets import MemoryKeyring, Secrets
-
-
-@pytest.fixture(autouse=True)
-def empty_memory_keyring() -> Iterator[None]:
-    MemoryKeyring.clear()
-    yield
-    MemoryKeyring.clear()
+from rmtui.ops.secrets import Secrets
 
 
 def run(*args: str, stdin: str | None = None) -> Result:

@@ -18,7 +18,7 @@ from rmtui import cli_verify
 from rmtui.cli_verify import CheckResult, VerifyRequest, register_check, run_checks, verify
 from rmtui.core.errors import RmtuiError
 from tests.conftest import sigstore_fixtures
-from tests.gpgkeys import GpgTestHome, gpg_home_with_key
+from tests.helpers import GpgTestHome, gpg_home_with_key
 
 STAGING = ["--identity", "william@yossarian.net", "--issuer", "https://github.com/login/oauth"]
 PRODUCTION = [

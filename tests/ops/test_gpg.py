@@ -12,7 +12,7 @@ import pytest
 
 from rmtui.core.errors import SigningError
 from rmtui.ops.gpg import Gpg, loopback_git_signing, normalize_fingerprint
-from tests.gpgkeys import (
+from tests.helpers import (
     TEST_PASSPHRASE,
     GpgTestHome,
     empty_gpg_home,

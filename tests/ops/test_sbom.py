@@ -17,16 +17,8 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from rmtui.ops.archive import ArtifactDigest
-from rmtui.ops.sbom import (
-    CPYTHON_ID,
-    SbomError,
-    build_source_sbom,
-    diff_sboms,
-    load_sbom,
-    render_diff,
-    sbom_path_for,
-    write_source_sbom,
-)
+from rmtui.ops.sbom import CPYTHON_ID, build_source_sbom, sbom_path_for, write_source_sbom
+from rmtui.ops.sbom_compare import SbomError, diff_sboms, load_sbom, render_diff
 from tests.ops.test_archive import COMMIT_TIME, CPYTHON_TREE, PREFIX, VERSION, export, make_repo
 
 # name -> (version, license, {path: content}); a component with no files is allowed.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import keyring
 import keyring.errors
 import pytest
@@ -14,13 +12,6 @@ from keyring.compat import properties
 from rmtui.core.errors import SecretsError
 from rmtui.core.redact import redact
 from rmtui.ops.secrets import MemoryKeyring, SecretName, Secrets, secret_name
-
-
-@pytest.fixture(autouse=True)
-def empty_memory_keyring() -> Iterator[None]:
-    MemoryKeyring.clear()
-    yield
-    MemoryKeyring.clear()
 
 
 class PlaintextLookalike(KeyringBackend):

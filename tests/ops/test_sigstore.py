@@ -231,7 +231,13 @@ def test_token_is_parsed_and_registered_for_redaction() -> None:
     assert redact(f"Authorization: Bearer {raw}") == "Authorization: Bearer [REDACTED]"
 
 
-@pytest.mark.parametrize("raw", ["not-a-jwt", "a.b.c", make_token(audience="someone-else")])
+# Fixed ids: the token holds the time it was made, and pytest-xdist workers, which collect
+# separately, must name every test the same.
+@pytest.mark.parametrize(
+    "raw",
+    ["not-a-jwt", "a.b.c", make_token(audience="someone-else")],
+    ids=["not-a-jwt", "three-dots", "wrong-audience"],
+)
 def test_malformed_token_is_explained(raw: str) -> None:
     with pytest.raises(SigningError, match="identity token is malformed") as caught:
         parse_identity_token(raw)

@@ -18,14 +18,22 @@ from rmtui.core.status import Status
 from rmtui.core.store import Journal, StateStore, StepRecord
 from rmtui.ops.git import GitRepo
 from rmtui.ops.gpg import Gpg
-from rmtui.ops.secrets import MemoryKeyring, Secrets
+from rmtui.ops.secrets import Secrets
 from rmtui.sandbox.build import Sandbox
 from rmtui.steps.common import FACT_RELEASE_COMMIT, FACT_UPSTREAM_BASE
 from rmtui.usecases.lifecycle import make_engine
 from tests import helpers
 from tests.e2e.test_release_types import assert_released
-from tests.gpgkeys import TEST_PASSPHRASE, _generate_in_the_past, empty_gpg_home
-from tests.helpers import ScriptedPrompter, git, make_sandbox, refs, short_tmpdir
+from tests.helpers import (
+    TEST_PASSPHRASE,
+    ScriptedPrompter,
+    _generate_in_the_past,
+    empty_gpg_home,
+    git,
+    make_sandbox,
+    refs,
+    short_tmpdir,
+)
 
 VERSION = "3.13.5"
 TAG = "v3.13.5"
@@ -37,13 +45,6 @@ PUSH_OPTION = "rmtui-release-manager"
 def tmp() -> Iterator[Path]:
     with short_tmpdir("gh") as path:
         yield path
-
-
-@pytest.fixture(autouse=True)
-def empty_keyring() -> Iterator[None]:
-    MemoryKeyring.clear()
-    yield
-    MemoryKeyring.clear()
 
 
 GIT_HALF = (

@@ -20,7 +20,7 @@ from rmtui.core.status import Status
 from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
 from rmtui.ops.github import GitHub, GitHubError, PushRestrictions
-from rmtui.ops.secrets import MemoryKeyring, Secrets
+from rmtui.ops.secrets import Secrets
 from rmtui.steps.freeze import FACT_GITHUB_BEFORE
 from rmtui.usecases.lifecycle import create_release, make_engine
 from tests.e2e.test_release_types import assert_released
@@ -111,13 +111,6 @@ class Server:
 
     def puts(self) -> list[Sent]:
         return [s for s in self.github.sent if s.method == "PUT"]
-
-
-@pytest.fixture(autouse=True)
-def empty_keyring() -> Iterator[None]:
-    MemoryKeyring.clear()
-    yield
-    MemoryKeyring.clear()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from rmtui.ops.gpg import (
     create_throwaway_home,
     remove_throwaway_home,
 )
-from rmtui.ops.secrets import MemoryKeyring, Secrets
+from rmtui.ops.secrets import Secrets
 from rmtui.ops.sigstore import Signer, SigstoreIdentity
 from rmtui.steps.preflight import PreflightStep
 from rmtui.steps.signing import (
@@ -45,13 +45,16 @@ from rmtui.steps.signing import (
     shipped_artifacts,
 )
 from tests.conftest import sigstore_fixtures
-from tests.gpgkeys import (
+from tests.helpers import (
     TEST_PASSPHRASE,
     GpgTestHome,
+    RecordingListener,
+    ScriptedPrompter,
+    TickingClock,
     gpg_home_with_key,
+    journal_lines,
     public_only_home,
 )
-from tests.helpers import RecordingListener, ScriptedPrompter, TickingClock, journal_lines
 
 # gpg-agent's default key protection costs about a second per unlock; tests need no strength.
 FAST_S2K = "s2k-count 65536\n"
@@ -86,13 +89,6 @@ def locked_home(*, cache: bool = False) -> Iterator[GpgTestHome]:
 def locked_key() -> Iterator[GpgTestHome]:
     with locked_home() as home:
         yield home
-
-
-@pytest.fixture(autouse=True)
-def empty_keyring() -> Iterator[None]:
-    MemoryKeyring.clear()
-    yield
-    MemoryKeyring.clear()
 
 
 # -- a release whose plan holds only the signing steps --------------------------------------------

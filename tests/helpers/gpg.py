@@ -1,4 +1,4 @@
-"""Throwaway GnuPG homes holding a ready key, as context managers and importable fixtures."""
+"""Throwaway GnuPG homes holding a ready key, as context managers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from rmtui.ops.gpg import Gpg, create_throwaway_home, remove_throwaway_home
 
@@ -99,17 +97,3 @@ def public_only_home(source: GpgTestHome) -> Iterator[GpgTestHome]:
     with empty_gpg_home() as home:
         Gpg(home).import_keys(source.gpg.export_public_key(source.fingerprint))
         yield GpgTestHome(home, source.fingerprint, None, source.email)
-
-
-@pytest.fixture
-def gpg_key() -> Iterator[GpgTestHome]:
-    """A home with a signing key that has no passphrase."""
-    with gpg_home_with_key() as home:
-        yield home
-
-
-@pytest.fixture
-def gpg_key_with_passphrase() -> Iterator[GpgTestHome]:
-    """A home with a signing key protected by TEST_PASSPHRASE."""
-    with gpg_home_with_key(passphrase=TEST_PASSPHRASE) as home:
-        yield home
