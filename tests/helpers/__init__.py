@@ -1,12 +1,10 @@
-"""The shared test helpers, one import away: `from tests.helpers import FakeStep, git, ...`.
+"""The shared test helpers, one import away: `from tests.helpers import FakeStep, git, ...`."""
 
-- `fakes`: a scripted prompter, a recording listener, the one FakeStep, fake_release and the
-  one engine harness (new_engine);
-- `world`: sandboxes, git, the real rmtui command, processes, files;
-- `gpg`: throwaway GnuPG homes with a ready key.
-
-Fixtures live in tests/conftest.py.
-"""
+# - fakes: a scripted prompter, a recording listener, the one FakeStep, fake_release and the
+#   one engine harness (new_engine);
+# - world: sandboxes, git, the real rmtui command, processes, files;
+# - gpg: throwaway GnuPG homes with a ready key.
+# Fixtures live in tests/conftest.py.
 
 from __future__ import annotations
 
