@@ -31,6 +31,7 @@ from rmtui.core.step import (
     Phase,
     PointOfNoReturn,
     Probe,
+    ProbeContext,
     Step,
     StepContext,
     Waiting,
@@ -134,12 +135,15 @@ RunBehaviour = Callable[[StepContext], Waiting | None]
 class FakeStep(Step):
     """A step whose effect is a flag in memory; its probe looks at that flag by default."""
 
+    # A plain attribute instead of the guide rendered as Markdown (Step.help is read-only).
+    help: str = ""  # type: ignore[assignment]
+
     def __init__(
         self,
         step_id: str,
         *,
         run: RunBehaviour | None = None,
-        probe: Callable[[StepContext], Probe] | None = None,
+        probe: Callable[[ProbeContext], Probe] | None = None,
         requires: tuple[str, ...] = (),
         irreversible: bool = False,
         phase: Phase = Phase.PREPARE,
@@ -160,7 +164,7 @@ class FakeStep(Step):
     def plan(self, release: Release) -> list[Action]:
         return [Action(f"do {self.id}", f"fake {self.id}")]
 
-    def probe(self, ctx: StepContext) -> Probe:
+    def probe(self, ctx: ProbeContext) -> Probe:
         if self._probe is not None:
             return self._probe(ctx)
         if self.effect_in_place:
