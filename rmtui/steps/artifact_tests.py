@@ -76,7 +76,7 @@ class ArtifactsTestStep(ReadOnlyStep):
 
     def plan(self, release: Release) -> list[Action]:
         command = tests_command(release)
-        actions = [
+        actions: list[Action] = [
             *rebuild_actions(release),
             Action(
                 f"check every artifact against {SUMS_FILE_NAME} and its recorded digest (rmtui "
@@ -102,8 +102,8 @@ class ArtifactsTestStep(ReadOnlyStep):
         commit = require_release_commit(ctx, repo)
         restore_missing_tarballs(ctx, repo, commit, built_digests(ctx))
         self._check_checksums(ctx)
-        command = release.profile.commands.test.strip()
-        if not command:
+        command = tests_command(release)
+        if command is None:
             ctx.output("the profile has no test command ([commands] test): checksums only")
             ctx.progress(3, 3, "checked")
             return
@@ -116,7 +116,7 @@ class ArtifactsTestStep(ReadOnlyStep):
             ctx.progress(2, 3, "running the test command")
             commands.run(
                 ctx,
-                tests_command(release) or Command.of("true", sentence="nothing to test"),
+                command,
                 {"extracted": tree},
                 hint="the extracted tarball fails its tests: read the output above. Fix the "
                 "cause, or skip artifacts.test with a reason if the failure is known",

@@ -136,6 +136,11 @@ def upstream_commands(release: Release) -> dict[str, Command]:
     found["push"] = commands.push_command(
         release, up, refs, sentence="push to upstream (cannot be undone)", push_options=options
     )
+    if options:
+        # Nothing frozen (the freeze was skipped): the option would have nothing to pass.
+        found["push-unfrozen"] = commands.push_command(
+            release, up, refs, sentence="push to upstream (when nothing was frozen)"
+        )
     return found
 
 
@@ -168,6 +173,7 @@ class UpstreamPushStep(Step):
             *(Action.of(run[name]) for name in order),
             Action.of(run["preview"]),
             Action.of(run["push"]),
+            *([Action.of(run["push-unfrozen"])] if "push-unfrozen" in run else []),
             Action("read upstream's tag and branches back (read-only)"),
         ]
 
@@ -241,16 +247,11 @@ class UpstreamPushStep(Step):
                 "release over from the new tip",
             )
         self._merge_and_bump(ctx, repo, commit, base)
-        if not facts.FROZEN_BRANCHES.get(ctx.facts):
-            # Nothing was frozen (by hand, say): the RM's push option has nothing to pass.
-            run["push"] = commands.push_command(
-                release,
-                repos.upstream_remote,
-                upstream_refspecs(release),
-                sentence=run["push"].sentence,
-            )
+        push = run["push"]
+        if "push-unfrozen" in run and not facts.FROZEN_BRANCHES.get(ctx.facts):
+            push = run["push-unfrozen"]
         commands.push(ctx, repo, run["preview"], repos.upstream_remote, {})
-        commands.push(ctx, repo, run["push"], repos.upstream_remote, {})
+        commands.push(ctx, repo, push, repos.upstream_remote, {})
         self._verify_upstream(ctx, repo, commit)
 
     def _merge_and_bump(self, ctx: StepContext, repo: GitRepo, commit: str, base: str) -> None:

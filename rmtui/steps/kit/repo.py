@@ -64,11 +64,11 @@ def checked_release_commit(ctx: StepContext, *, fork_tag: bool = False, so_far: 
     return commit
 
 
-def tag_checks(ctx_release_tag: str, fork: str) -> list[Action]:
+def tag_checks(tag: str, fork: str) -> list[Action]:
     """The plan's lines for the read-only checks of `checked_release_commit(fork_tag=True)`."""
     return [
         Action(
-            f"check (read-only) that the local {ctx_release_tag} and the fork's ({fork}) still "
+            f"check (read-only) that the local {tag} and the fork's ({fork}) still "
             "resolve to the recorded release commit {release.commit_sha}"
         )
     ]
