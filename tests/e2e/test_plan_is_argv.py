@@ -148,7 +148,7 @@ def rehearse(root: Path, version: str, spawns: list[Spawn]) -> Rehearsed:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("version", ["3.13.10", "3.14.0b1"])
+@pytest.mark.parametrize("version", ["3.13.10", "3.14.0b1", "3.15.0a1"])
 def test_every_command_a_rehearsal_runs_is_one_its_plan_shows(
     version: str, spawns: list[Spawn]
 ) -> None:

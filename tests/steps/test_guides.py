@@ -94,3 +94,18 @@ def test_docs_steps_md_is_generated_from_the_current_guides() -> None:
         "docs/steps.md is stale: run `python scripts/steps_doc.py`"
     )
     assert {s.id for s in module.every_step()} >= {"unfreeze", "tag.create", "sign.artifacts"}
+
+
+def test_the_adding_a_step_example_is_a_working_step() -> None:
+    import re
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "adding-a-step.md"
+    module = re.search(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert module is not None
+    namespace: dict[str, object] = {}
+    exec(compile(module.group(1), str(doc), "exec"), namespace)
+    step = namespace["ConfigureCheckStep"]()  # type: ignore[operator]
+    assert step.guide.missing() == []
+    release = release_for("3.13.5", False)
+    planned = [a.argv for a in step.plan(release) if a.argv is not None]
+    assert any(c.argv[:2] == ("make", "regen-configure") for c in planned)
