@@ -69,7 +69,8 @@ def upstream_commands(release: Release) -> dict[str, Command]:
             "-q",
             up,
             *pushed_branches(release),
-            sentence="(probe) fetch upstream's branches; only remote-tracking refs change",
+            sentence="(the probe, once upstream has the tag) fetch upstream's branches to see "
+            "whether the release is already there; only remote-tracking refs change",
             read_only=True,
         ),
         "fetch": commands.git(
@@ -166,6 +167,7 @@ class UpstreamPushStep(Step):
         else:
             order += ["post"]
         return [
+            Action.of(run["probe-fetch"]),
             Action(
                 "check (read-only) that the local and the fork's tag still resolve to the "
                 "recorded commit {release.commit_sha}"
