@@ -5,21 +5,19 @@ from __future__ import annotations
 import contextlib
 import enum
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from rmtui.core.errors import JournalError, RmtuiError, StateError, StepFailed
+from rmtui.core.context import FactView as FactView
+from rmtui.core.context import ReadOnlyContext, RunContext
+from rmtui.core.errors import JournalError, RmtuiError, StateError
 from rmtui.core.events import (
     EngineEvent,
     FactRecorded,
     Listener,
     Notice,
-    OutputLine,
-    ProgressUpdate,
     StatusChanged,
 )
 from rmtui.core.redact import redact
@@ -37,8 +35,8 @@ from rmtui.core.step import (
 )
 from rmtui.core.store import Journal, ReleaseLock, ReleaseState, StateStore, StepRecord
 
-# How stale a step's log file may get while the step prints (it is flushed at the end anyway).
-LOG_FLUSH_SECONDS = 0.25
+# The step contexts live in rmtui.core.context; `_Context` keeps its old name for tests.
+_Context = RunContext
 
 
 class Settlement(enum.StrEnum):
@@ -55,61 +53,6 @@ class Interruption:
 
     step_id: str
     probe: Probe
-
-
-class FactView:
-    """Read access to recorded facts, with `require` failing clearly when one is missing."""
-
-    def __init__(self, state: ReleaseState) -> None:
-        self._state = state
-
-    def get(self, key: str) -> Any:
-        return self._state.fact(key)
-
-    def require(self, key: str) -> Any:
-        value = self._state.fact(key)
-        if value is None:
-            raise StepFailed(
-                f"the fact {key!r} has not been recorded yet",
-                "run the earlier step that records it first (see `rmtui status`)",
-            )
-        return value
-
-
-class _Context:
-    """The engine's implementation of StepContext for one run of one step."""
-
-    def __init__(self, engine: Engine, step: Step, log: IO[str] | None) -> None:
-        self._engine = engine
-        self._step = step
-        self._log = log
-        self._last_flush = time.monotonic()
-        self.release = engine.release
-        self.prompter = engine.prompter
-        self.facts = FactView(engine.state)
-        self.cancel = engine.cancel_event
-
-    @property
-    def workspace(self) -> Path:
-        return self.release.workspace
-
-    def output(self, line: str) -> None:
-        clean = redact(line.rstrip("\n"))
-        if self._log is not None:
-            self._log.write(clean + "\n")
-            # Flushing every line costs a syscall each (and a GIL hand-over in the TUI) when a
-            # step floods; flushing every LOG_FLUSH_SECONDS loses at most that much to a kill.
-            now = time.monotonic()
-            if now - self._last_flush >= LOG_FLUSH_SECONDS:
-                self._log.flush()
-                self._last_flush = now
-        self._engine.emit(OutputLine(self._step.id, clean))
-
-    def record_fact(self, key: str, value: Any) -> None:
-        self._engine.record_fact(self._step.id, key, value)
-
-    def progress(self, done: float, total: float, label: str = "") -> None:
-        self._engine.emit(ProgressUpdate(self._step.id, done, total, label))
 
 
 class Engine:
@@ -297,7 +240,7 @@ class Engine:
 
     def _safe_probe(self, step: Step) -> Probe:
         try:
-            return step.probe(_Context(self, step, None))
+            return step.probe(ReadOnlyContext(self.release, self.state, self.cancel_event))
         except RmtuiError as exc:
             return Probe.unknown(str(exc))
         except Exception as exc:

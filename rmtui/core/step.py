@@ -1,16 +1,18 @@
-"""The step contract: identity, help text, and plan / probe / run against a context."""
+"""The step contract: identity, guide, commands, and plan / probe / run against a context."""
 
 from __future__ import annotations
 
 import enum
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rmtui.core.command import Command
 from rmtui.core.errors import RmtuiError
+from rmtui.core.guide import Guide
 
 if TYPE_CHECKING:
     from rmtui.core.release import Release
@@ -35,9 +37,6 @@ class Phase(enum.StrEnum):
     SIGN = "Sign"
     PUBLISH = "Publish"
     UPSTREAM = "Upstream"
-
-
-PHASE_ORDER = list(Phase)
 
 
 class ProbeOutcome(enum.StrEnum):
@@ -75,10 +74,20 @@ class Probe:
 
 @dataclass(frozen=True)
 class Action:
-    """One thing a step will do: a sentence, and the exact command when there is one."""
+    """One thing a step will do: a sentence, and the exact command when there is one.
+
+    `argv` is the structured Command that `run` executes; `command` is its display text, or,
+    for work done through a library (python-gnupg, sigstore), the equivalent by hand.
+    """
 
     description: str
     command: str = ""
+    argv: Command | None = None
+
+    @classmethod
+    def of(cls, command: Command) -> Action:
+        """The plan's line for a command `run` executes."""
+        return cls(command.sentence, command.display(), command)
 
     def render(self) -> str:
         return f"{self.description}\n    $ {self.command}" if self.command else self.description
@@ -126,14 +135,11 @@ class Facts(Protocol):
     def require(self, key: str) -> Any: ...
 
 
-class StepContext(Protocol):
-    """What a running step may use; the engine provides it."""
+class ProbeContext(Protocol):
+    """What a probe may use: it can look, never record a fact, write output or ask anyone."""
 
     @property
     def release(self) -> Release: ...
-
-    @property
-    def prompter(self) -> Prompter: ...
 
     @property
     def facts(self) -> Facts: ...
@@ -144,14 +150,18 @@ class StepContext(Protocol):
     @property
     def workspace(self) -> Path: ...
 
+
+class StepContext(ProbeContext, Protocol):
+    """What a running step may use; the engine provides it."""
+
+    @property
+    def prompter(self) -> Prompter: ...
+
     def output(self, line: str) -> None: ...
 
     def record_fact(self, key: str, value: Any) -> None: ...
 
     def progress(self, done: float, total: float, label: str = "") -> None: ...
-
-
-Sink = Callable[[str], None]
 
 
 class Step(ABC):
@@ -162,19 +172,27 @@ class Step(ABC):
     phase: Phase
     role: Role = Role.RM
     irreversible: bool = False
-    help: str = ""
+    guide: Guide | None = None
     # What an interrupted run means for the RM, shown with "interrupted: check X".
     check_after_interruption: str = "the repositories and the step log"
     consequences: str = ""
     # Steps whose effect this one needs; it is not offered before they are done or skipped.
     requires: tuple[str, ...] = ()
+    # Steps this one needs when the release's plan has them (docs.build, handoff.experts...);
+    # the Plan adds those present to `requires`, so both are declared here, on the step only.
+    requires_if_planned: tuple[str, ...] = ()
 
     @abstractmethod
     def plan(self, release: Release) -> list[Action]:
         """What `run` will do, as exact commands and effects, without doing anything."""
 
+    @property
+    def help(self) -> str:
+        """The guide rendered as Markdown (the TUI's detail pane and `rmtui plan` show it)."""
+        return self.guide.markdown() if self.guide is not None else ""
+
     @abstractmethod
-    def probe(self, ctx: StepContext) -> Probe:
+    def probe(self, ctx: ProbeContext) -> Probe:
         """Look at the world and say whether the step's effect is in place."""
 
     @abstractmethod
@@ -194,6 +212,11 @@ class Plan:
     def __post_init__(self) -> None:
         seen: set[str] = set()
         for step in self.steps:
+            if step.requires_if_planned:
+                planned = {s.id for s in self.steps}
+                step.requires = type(step).requires + tuple(
+                    r for r in step.requires_if_planned if r in planned
+                )
             if step.id in seen:
                 raise ValueError(f"step id {step.id!r} appears twice in the plan")
             for required in step.requires:

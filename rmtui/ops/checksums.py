@@ -12,6 +12,17 @@ from rmtui.core.atomic import atomic_write_bytes
 from rmtui.core.errors import RmtuiError
 
 SUMS_FILE_NAME = "SHA256SUMS"
+# Signatures, certificates and unfinished writes sit beside artifacts but are never shipped.
+NOT_SHIPPED_SUFFIXES = (
+    ".asc",
+    ".sig",
+    ".sigstore",
+    ".sigstore.json",
+    ".crt",
+    ".pem",
+    ".tmp",
+    ".part",
+)
 
 # Large reads into one reused buffer: hashlib (OpenSSL) then runs at memory speed.
 _BUFFER_SIZE = 1 << 20

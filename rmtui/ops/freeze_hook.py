@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from rmtui.core.atomic import atomic_write_text
 from rmtui.core.errors import GitError
+
+if TYPE_CHECKING:
+    import git
 
 HOOK_MARKER = "# rmtui freeze hook"
 
@@ -37,6 +40,8 @@ exit $status
 
 
 def _bare(path: Path) -> git.Repo:
+    import git
+
     try:
         return git.Repo(path)
     except (git.NoSuchPathError, git.InvalidGitRepositoryError):
@@ -68,21 +73,49 @@ def hook_installed(bare: Path) -> bool:
         return False
 
 
+def install_hook(bare: Path) -> None:
+    """Write the pre-receive hook into `bare` (idempotent)."""
+    _bare(bare)
+    atomic_write_text(hook_path(bare), HOOK_SCRIPT, mode=0o755)
+
+
+def freeze_argvs(bare: Path, branch: str, push_option: str) -> list[list[str]]:
+    """The git commands that make the installed hook freeze `branch` (the RM's option passes)."""
+    config = ["git", "-C", str(bare), "config"]
+    return [
+        [*config, "receive.advertisePushOptions", "true"],
+        [*config, "rmtui.pushoption", push_option],
+        [*config, "--add", "rmtui.frozen", branch],
+    ]
+
+
+def unfreeze_argvs(bare: Path, branch: str) -> list[list[str]]:
+    """The git commands that take `branch` out of the frozen set ([] when it is not in it)."""
+    frozen = frozen_branches(bare)
+    if branch not in frozen:
+        return []
+    config = ["git", "-C", str(bare), "config"]
+    return [
+        [*config, "--unset-all", "rmtui.frozen"],
+        *([*config, "--add", "rmtui.frozen", other] for other in frozen if other != branch),
+    ]
+
+
+def _run(argvs: list[list[str]]) -> None:
+    for argv in argvs:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise GitError(
+                f"`{' '.join(argv)}` failed: {done.stderr.strip()}", "check the bare repository"
+            )
+
+
 def freeze(bare: Path, branch: str, push_option: str) -> None:
     """Install the hook (idempotent) and add `branch` to the frozen set."""
-    repo = _bare(bare)
-    atomic_write_text(hook_path(bare), HOOK_SCRIPT, mode=0o755)
-    repo.git.config("receive.advertisePushOptions", "true")
-    repo.git.config("rmtui.pushoption", push_option)
-    if branch not in frozen_branches(bare):
-        repo.git.config("--add", "rmtui.frozen", branch)
+    install_hook(bare)
+    argvs = freeze_argvs(bare, branch, push_option)
+    _run(argvs if branch not in frozen_branches(bare) else argvs[:-1])
 
 
 def unfreeze(bare: Path, branch: str) -> None:
-    repo = _bare(bare)
-    remaining = [b for b in frozen_branches(bare) if b != branch]
-    if len(remaining) == len(frozen_branches(bare)):
-        return
-    repo.git.config("--unset-all", "rmtui.frozen")
-    for name in remaining:
-        repo.git.config("--add", "rmtui.frozen", name)
+    _run(unfreeze_argvs(bare, branch))

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import gnupg
+from typing import TYPE_CHECKING, Any
 
 from rmtui.core.atomic import atomic_write_text
 from rmtui.core.errors import SigningError
 from rmtui.core.redact import redact, register_secret
+from rmtui.ops.gpg_keys import (
+    KeyInfo,
+    PassphraseNeeded,
+    WrongPassphrase,
+    normalize_fingerprint,
+    passphrase_failure,
+)
+
+if TYPE_CHECKING:
+    import gnupg
 
 EXPIRY_WARNING = timedelta(days=30)
 PASSPHRASE_FD_ENV = "RMTUI_GPG_PASSPHRASE_FD"
@@ -28,42 +32,8 @@ PASSPHRASE_FD_ENV = "RMTUI_GPG_PASSPHRASE_FD"
 THROWAWAY_AGENT_CONF = "allow-loopback-pinentry\ndefault-cache-ttl 0\nmax-cache-ttl 0\n"
 # A pipe holds at least this much without a reader, so writing the passphrase never blocks.
 _MAX_PASSPHRASE_BYTES = 4096
-_FINGERPRINT = re.compile(r"^(?:[0-9A-F]{40}|[0-9A-F]{64})$")
 _EXPIRE = re.compile(r"^(?:0|never|\d+[dwmy]?|\d{4}-\d{2}-\d{2})$")
 _STATUS_LOG = "gpg-status.log"
-_BAD_PASSPHRASE = ("BAD_PASSPHRASE", "Bad passphrase", "ERROR pkdecrypt_failed", "sign 67108875")
-_NO_PASSPHRASE = ("No passphrase given", "can't get input", "MISSING_PASSPHRASE")
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """What the keyring knows about one OpenPGP key."""
-
-    fingerprint: str
-    uids: tuple[str, ...]
-    created: datetime
-    expires: datetime | None
-    has_secret: bool
-    can_sign: bool = True
-    revoked: bool = False
-    subkey_fingerprints: tuple[str, ...] = ()
-    keygrips: tuple[str, ...] = ()
-
-    def owns(self, fingerprint: str) -> bool:
-        """True when `fingerprint` is this key or one of its subkeys."""
-        return fingerprint == self.fingerprint or fingerprint in self.subkey_fingerprints
-
-
-def normalize_fingerprint(fingerprint: str) -> str:
-    """Return a full fingerprint in upper case without spaces, or explain what is wrong."""
-    cleaned = fingerprint.replace(" ", "").upper().removeprefix("0X")
-    if not _FINGERPRINT.match(cleaned):
-        raise SigningError(
-            f"{fingerprint!r} is not a full OpenPGP key fingerprint",
-            "use the 40-hex-digit fingerprint shown by `gpg --list-keys --with-fingerprint`; "
-            "short key ids can be forged",
-        )
-    return cleaned
 
 
 def _gpg_binary() -> str:
@@ -96,8 +66,10 @@ class Gpg:
                 "create it with the key in it, or point the profile's gnupghome elsewhere",
             )
         self._binary = _gpg_binary()
+        import gnupg
+
         try:
-            self._gpg = gnupg.GPG(
+            self._gpg: gnupg.GPG = gnupg.GPG(
                 gpgbinary=self._binary,
                 gnupghome=str(gnupghome) if gnupghome else None,
                 # python-gnupg only asks for loopback when it sends a passphrase; asking
@@ -295,18 +267,9 @@ class Gpg:
     def _signing_failure(
         self, path: Path, fingerprint: str, passphrase: str | None, status: str
     ) -> SigningError:
-        if any(marker in status for marker in _BAD_PASSPHRASE):
-            return SigningError(
-                f"wrong passphrase for GPG key {fingerprint}",
-                "store the right one with `rmtui secrets set gpg-passphrase` or type it again",
-            )
-        if not passphrase and (
-            any(marker in status for marker in _NO_PASSPHRASE) or "NEED_PASSPHRASE" in status
-        ):
-            return SigningError(
-                f"GPG key {fingerprint} needs a passphrase and none was given",
-                "store it with `rmtui secrets set gpg-passphrase` or enter it when asked",
-            )
+        typed = passphrase_failure(status, fingerprint, given=bool(passphrase))
+        if typed is not None:
+            return typed
         # Let the key checks name a missing, expired or secret-less key precisely.
         self.check_signing_key(fingerprint)
         return SigningError(
@@ -398,82 +361,20 @@ def remove_throwaway_home(home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
 
-class GitSigning(NamedTuple):
-    """What `git -c ... tag -s` needs to sign in loopback mode; unpacks as a 3-tuple."""
+# The git tag signing lives beside this module; imported here so callers find it in one place.
+from rmtui.ops.gpg_git import GitSigning, loopback_git_signing  # noqa: E402
 
-    git_config_args: list[str]
-    env: dict[str, str]
-    pass_fds: tuple[int, ...]
-
-    @property
-    def status_log(self) -> Path:
-        """Where the wrapper copies gpg's status lines (beside the wrapper itself)."""
-        wrapper = Path(self.git_config_args[-1].split("=", 1)[1])
-        return wrapper.with_name(_STATUS_LOG)
-
-    def failure(self, fingerprint: str) -> SigningError:
-        """Explain a failed signing git command (git itself only says "gpg failed")."""
-        status = self.status_log.read_text(errors="replace") if self.status_log.exists() else ""
-        if any(marker in status for marker in _BAD_PASSPHRASE):
-            return SigningError(
-                f"wrong passphrase for GPG key {fingerprint}",
-                "store the right one with `rmtui secrets set gpg-passphrase` or type it again",
-            )
-        if any(marker in status for marker in _NO_PASSPHRASE):
-            return SigningError(
-                f"GPG key {fingerprint} needs a passphrase and none was given",
-                "store it with `rmtui secrets set gpg-passphrase` or enter it when asked",
-            )
-        return SigningError(
-            f"gpg could not sign the tag with key {fingerprint}: {_tail(status) or 'no output'}",
-            f"check the key with `gpg --list-secret-keys {fingerprint}`",
-        )
-
-
-@contextmanager
-def loopback_git_signing(passphrase: str | None, gnupghome: Path | None) -> Iterator[GitSigning]:
-    """Yield `(git -c args, env, pass_fds)` for one `git tag -s` signing in loopback mode.
-
-    The passphrase travels only through a pipe whose read end the git child inherits
-    (via `pass_fds`); the wrapper script learns the descriptor's number from the env.
-    One pipe holds one passphrase, so run exactly one signing git command per context.
-    gpg's status lines (never the passphrase) go to a log beside the wrapper, so that
-    `GitSigning.failure` can name a wrong passphrase after git's terse "gpg failed".
-    """
-    register_secret(passphrase)
-    Gpg._check_passphrase(passphrase)
-    gpg = _gpg_binary()
-    workdir = Path(tempfile.mkdtemp(prefix="rmtui-gitgpg-"))
-    read_fd = -1
-    try:
-        wrapper = workdir / "gpg-loopback"
-        status_log = workdir / _STATUS_LOG
-        command = f"{shlex.quote(gpg)} --batch --pinentry-mode loopback"
-        env = dict(os.environ)
-        if gnupghome is not None:
-            env["GNUPGHOME"] = str(gnupghome)
-        pass_fds: tuple[int, ...] = ()
-        if passphrase:
-            data = f"{passphrase}\n".encode()
-            if len(data) > _MAX_PASSPHRASE_BYTES:
-                raise SigningError(
-                    "the GPG passphrase is too long to hand to gpg",
-                    "use a passphrase shorter than 4096 bytes",
-                )
-            read_fd, write_fd = os.pipe()
-            with os.fdopen(write_fd, "wb") as writer:
-                writer.write(data)
-            os.set_inheritable(read_fd, True)
-            command += f' --passphrase-fd "${PASSPHRASE_FD_ENV}"'
-            env[PASSPHRASE_FD_ENV] = str(read_fd)
-            pass_fds = (read_fd,)
-        log = shlex.quote(str(status_log))
-        wrapper.write_text(
-            f'#!/bin/sh\n{command} "$@" 2>{log}\nstatus=$?\ncat {log} >&2\nexit $status\n'
-        )
-        wrapper.chmod(0o700)
-        yield GitSigning(["-c", f"gpg.program={wrapper}"], env, pass_fds)
-    finally:
-        if read_fd >= 0:
-            os.close(read_fd)
-        shutil.rmtree(workdir, ignore_errors=True)
+__all__ = [
+    "EXPIRY_WARNING",
+    "THROWAWAY_AGENT_CONF",
+    "GitSigning",
+    "Gpg",
+    "KeyInfo",
+    "PassphraseNeeded",
+    "WrongPassphrase",
+    "create_throwaway_home",
+    "loopback_git_signing",
+    "normalize_fingerprint",
+    "passphrase_failure",
+    "remove_throwaway_home",
+]

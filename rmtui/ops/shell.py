@@ -25,10 +25,6 @@ class CommandResult:
     code: int
     output: str
 
-    @property
-    def display(self) -> str:
-        return redact(shlex.join(self.argv))
-
 
 def display(argv: Sequence[str]) -> str:
     """The command as a person would type it, with secrets masked."""

@@ -1,71 +1,55 @@
-"""handoff.experts, and the import of what the Windows and macOS experts deliver."""
+"""handoff.experts: hand the tag and commit to the Windows and macOS experts, then wait."""
 
 from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rmtui.core import facts
 from rmtui.core.atomic import atomic_write_text
 from rmtui.core.errors import RmtuiError
+from rmtui.core.guide import Guide, Threat
 from rmtui.core.release import Release
-from rmtui.core.status import Status
-from rmtui.core.step import Action, Phase, Probe, Role, Step, StepContext, Waiting
-from rmtui.ops.checksums import SUMS_FILE_NAME, check_sha256sums, sha256_file
-from rmtui.steps.artifacts import (
-    FileRecords,
-    assert_sums_current,
-    install_files,
-    listing,
-    refresh_sha256sums,
-    sbom_names,
-    tarball_names,
+from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContext, Waiting
+from rmtui.ops.checksums import SUMS_FILE_NAME, sha256_file
+from rmtui.steps.kit.delivery import (
+    EXPERT_ROLES,
+    HANDOFF_STEP_ID,
+    import_command,
+    import_delivery,
 )
-from rmtui.steps.common import (
-    FACT_TAG_SIGNED,
-    clone,
-    require_fork_tag,
-    require_release_commit,
+from rmtui.steps.kit.gpg import signing_key
+from rmtui.steps.kit.manifest import delivered_files
+from rmtui.steps.kit.repo import checked_release_commit, tag_checks
+
+# The import service lives in the kit; the CLI, the TUI and the sandbox find it here too.
+__all__ = ["HANDOFF_STEP_ID", "HandoffExpertsStep", "delivered_files", "import_delivery"]
+
+GUIDE = Guide(
+    does="Checks that the fork's tag still resolves to the recorded release commit, then writes "
+    "`handoff/<version>.md` (to send) and `handoff/<version>.json` (for tools) with the fork "
+    "URL, the tag, the commit SHA, and the exact commands that check the tag out and prove it "
+    "is that commit (`git verify-tag` where the tag is GPG-signed). Then it waits, once for "
+    "each expert. Meanwhile the source tarballs can be built; signing waits until both have "
+    "delivered. When an expert sends a folder of installers with a `SHA256SUMS`, import it with "
+    "`rmtui handoff import RELEASE DIR --role Windows` (or `macOS`): every file is checked "
+    "against that list, copied into `artifacts/`, and the wait for that role ends. "
+    "Security-only releases ship source only and have no hand-off.",
+    why="The installers must be built from the same public commit as the source tarballs.",
+    goes_wrong="An expert builds from a branch instead of the tag, a file is lost or truncated "
+    "on the way back, or an expert is unavailable for days.",
+    threat=Threat.BUILD_PROCESS,
+    threat_detail="Installers built from another commit or a moved tag (the experts check the "
+    "SHA before building), and files altered on the way back (each is checked against the "
+    "expert's checksum list, and nothing is copied if one fails).",
+    recover="A refused import copies nothing: ask the expert for the missing file or a corrected "
+    "list, then import again. An expert who cannot deliver: mark the step done by hand with a "
+    "reason; the release then ships without those installers.",
+    who="The release manager hands off; the Windows and macOS experts build and deliver.",
+    references=("PEP 101: Hand off to the Windows and macOS experts",),
 )
-from rmtui.steps.signing import shipped_artifacts
-
-if TYPE_CHECKING:
-    from rmtui.core.engine import Engine
-
-HANDOFF_STEP_ID = "handoff.experts"
-# Who records a delivery's fact in the journal: the import, not the (waiting) step itself.
-HANDOFF_IMPORT = "handoff.import"
-EXPERT_ROLES: tuple[str, ...] = (Role.WINDOWS.value, Role.MACOS.value)
-
-FactGetter = Callable[[str], Any]
-
-
-def delivery_fact(role: str) -> str:
-    """The fact that records what `role` delivered: {"files": {...}, "stand_in": ...}."""
-    return f"handoff.{role}"
-
-
-def delivered_files(get: FactGetter, role: str) -> FileRecords:
-    value = get(delivery_fact(role))
-    files = value.get("files") if isinstance(value, dict) else None
-    return {str(k): dict(v) for k, v in files.items()} if isinstance(files, dict) else {}
-
-
-def canonical_role(role: str) -> str:
-    """`role` spelled as the plan spells it ("windows" -> "Windows"), or a clear error."""
-    for known in EXPERT_ROLES:
-        if role.strip().lower() == known.lower():
-            return known
-    raise RmtuiError(
-        f"{role!r} is not an expert role", f"use --role {' or --role '.join(EXPERT_ROLES)}"
-    )
-
-
-def import_command(release: Release, role: str = "ROLE") -> str:
-    return f"rmtui handoff import {shlex.quote(str(release.workspace))} DIR --role {role}"
 
 
 def handoff_paths(release: Release) -> tuple[Path, Path]:
@@ -88,8 +72,6 @@ def checkout_commands(release: Release, commit: str, signed: bool) -> list[str]:
 
 
 def _signer(release: Release) -> str:
-    from rmtui.steps.tag import signing_key
-
     try:
         return signing_key(release) or ""
     except RmtuiError:
@@ -169,42 +151,18 @@ class HandoffExpertsStep(Step):
     title = "Hand the tag to the Windows and macOS experts"
     phase = Phase.HANDOFF
     requires = ("fork.push",)
-    help = """\
-**What it does.** Checks that the fork's tag still resolves to the recorded release commit, then
-writes `handoff/<version>.md` (to send) and `handoff/<version>.json` (for tools) with the fork
-URL, the tag, the commit SHA, and the exact commands that check the tag out and prove it is
-that commit (`git verify-tag` where the tag is GPG-signed). Then it waits, once for each
-expert. Meanwhile the source tarballs can be built; signing waits until both have delivered.
-When an expert sends a folder of installers with a `SHA256SUMS`, import it with
-`rmtui handoff import RELEASE DIR --role Windows` (or `macOS`): every file is checked against
-that list, copied into `artifacts/`, and the wait for that role ends. Security-only releases
-ship source only and have no hand-off.
-
-**Why.** The installers must be built from the same public commit as the source tarballs.
-
-**Threat it guards against.** Installers built from another commit or a moved tag (the experts
-check the SHA before building), and files altered on the way back (each is checked against the
-expert's checksum list, and nothing is copied if one fails).
-
-**How to recover.** A refused import copies nothing: ask the expert for the missing file or a
-corrected list, then import again. An expert who cannot deliver: mark the step done by hand with
-a reason; the release then ships without those installers.
-"""
+    guide = GUIDE
     check_after_interruption = "the files in handoff/ (writing them again is safe)"
 
     def plan(self, release: Release) -> list[Action]:
         markdown, data = handoff_paths(release)
         signed = release.profile.signing.uses_gpg(release.version)
         return [
-            Action(
-                "check the fork's tag still resolves to the recorded commit",
-                f"git -C {release.clone} ls-remote {release.profile.repos.fork_remote} "
-                f"refs/tags/{release.version.tag}",
-            ),
+            *tag_checks(release.version.tag, release.profile.repos.fork_remote),
             Action(f"write the hand-off for the experts: {markdown} and {data.name}"),
             Action(
                 "the experts check out the tag and check it is the release commit",
-                " && ".join(checkout_commands(release, "RELEASE_COMMIT", signed)),
+                " && ".join(checkout_commands(release, "{release.commit_sha}", signed)),
             ),
             *(
                 Action(f"wait for {role}; import what they deliver", import_command(release, role))
@@ -212,7 +170,7 @@ a reason; the release then ships without those installers.
             ),
         ]
 
-    def probe(self, ctx: StepContext) -> Probe:
+    def probe(self, ctx: ProbeContext) -> Probe:
         waiting: list[str] = []
         for role in EXPERT_ROLES:
             files = delivered_files(ctx.facts.get, role)
@@ -231,10 +189,8 @@ a reason; the release then ships without those installers.
 
     def run(self, ctx: StepContext) -> Waiting | None:
         release = ctx.release
-        repo = clone(ctx)
-        commit = require_release_commit(ctx, repo)
-        require_fork_tag(ctx, repo, commit)
-        signed = bool(ctx.facts.get(FACT_TAG_SIGNED))
+        commit = checked_release_commit(ctx, fork_tag=True)
+        signed = bool(facts.TAG_SIGNED.get(ctx.facts))
         markdown, data = write_handoff(release, commit, signed)
         ctx.output(f"wrote {markdown} and {data}")
         for line in checkout_commands(release, commit, signed):
@@ -248,142 +204,3 @@ a reason; the release then ships without those installers.
             f"delivers a folder of installers with a {SUMS_FILE_NAME}, import it: "
             + "; ".join(import_command(release, role) for role in waiting),
         )
-
-
-# -- the import ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one import brought in, and who is still awaited afterwards."""
-
-    role: str
-    files: FileRecords
-    remaining: tuple[str, ...]
-    stand_in: bool
-
-
-def _waiting_role(engine: Engine, role: str | None) -> str:
-    if HANDOFF_STEP_ID not in engine.plan.ids:
-        raise RmtuiError(
-            f"release {engine.release.version} has no hand-off to import into",
-            "security-only releases ship source only: there are no installers to import",
-        )
-    record = engine.state.steps[HANDOFF_STEP_ID]
-    if role is None:
-        if record.status is Status.WAITING and len(record.waiting_on) == 1:
-            return record.waiting_on[0]
-        raise RmtuiError(
-            "say which expert delivered this folder",
-            f"add --role {' or --role '.join(record.waiting_on or list(EXPERT_ROLES))}",
-        )
-    role = canonical_role(role)
-    if record.status is Status.WAITING and role in record.waiting_on:
-        return role
-    if record.status is Status.WAITING:
-        hint = f"it waits on {', '.join(record.waiting_on)} only: {role} has already delivered"
-    elif record.status is Status.DONE:
-        hint = "every expert has delivered (or it was marked done): nothing is awaited"
-    else:
-        hint = f"it is {record.status.value}: run it first (`rmtui run {engine.release.workspace}`)"
-    raise RmtuiError(f"{HANDOFF_STEP_ID} is not waiting on {role}", hint)
-
-
-def _reserved_names(release: Release) -> set[str]:
-    return {*tarball_names(release), *sbom_names(release), SUMS_FILE_NAME}
-
-
-def check_delivery(source: Path, release: Release) -> dict[str, str]:
-    """{file name: sha256} of the delivery in `source`, after checking every file against its
-    SHA256SUMS; one error names every problem, and nothing is copied."""
-    if not source.is_dir():
-        raise RmtuiError(f"{source} is not a folder", "give the folder the expert delivered")
-    artifacts = release.artifacts.resolve()
-    resolved = source.resolve()
-    if resolved == artifacts or resolved.is_relative_to(artifacts):
-        raise RmtuiError(
-            f"{source} is inside the release's artifacts folder",
-            "import from the folder the expert sent, not from artifacts/",
-        )
-    sums = source / SUMS_FILE_NAME
-    if not sums.is_file():
-        raise RmtuiError(
-            f"{source} has no {SUMS_FILE_NAME}",
-            f"ask the expert for the checksum list, made in the folder with "
-            f"`sha256sum * > {SUMS_FILE_NAME}`",
-        )
-    problems: list[str] = []
-    expected: dict[str, str] = {}
-    shipped = {p.name for p in shipped_artifacts(source)}
-    reserved = _reserved_names(release)
-    for result in check_sha256sums(sums):
-        name = result.name
-        path = source / name
-        if name in expected:
-            problems.append(f"{name}: listed twice")
-        elif "/" in name or name.startswith("."):
-            problems.append(f"{name}: not a plain file name (deliver a flat folder)")
-        elif not result.ok:
-            problems.append(f"{name}: {result.reason}")
-        elif path.is_symlink():
-            problems.append(f"{name}: a symbolic link (deliver the file itself)")
-        elif name not in shipped:
-            problems.append(f"{name}: a signature or temporary file; sign.artifacts signs")
-        elif name in reserved:
-            problems.append(f"{name}: clashes with the release's own {name}")
-        else:
-            expected[name] = sha256_file(path)
-            existing = release.artifacts / name
-            if existing.exists() and sha256_file(existing) != expected[name]:
-                problems.append(f"{name}: a different {name} is already in artifacts/")
-    for entry in sorted(source.iterdir()):
-        if entry.name == SUMS_FILE_NAME or entry.name in expected:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            problems.append(f"{entry.name}/: a folder (deliver a flat folder)")
-        elif not any(p.startswith(f"{entry.name}:") for p in problems):
-            problems.append(f"{entry.name}: not listed in {SUMS_FILE_NAME}")
-    if problems:
-        raise RmtuiError(
-            f"the delivery in {source} cannot be imported; nothing was copied:\n"
-            + "\n".join(f"  {line}" for line in problems),
-            "ask the expert for the missing or corrected files and a SHA256SUMS that lists "
-            "exactly the files of the folder, then import again",
-        )
-    return expected
-
-
-def import_delivery(
-    engine: Engine,
-    role: str | None,
-    source: Path,
-    *,
-    stand_in: bool = False,
-    note: str = "",
-) -> Delivery:
-    """Import an expert's folder into the open release `engine` and end the wait for `role`.
-
-    Every file is checked against the folder's SHA256SUMS before anything is copied; the
-    copies land in artifacts/ all together, their digests are recorded as a fact (journaled),
-    SHA256SUMS is refreshed, and the engine records that `role` delivered.
-    """
-    role = _waiting_role(engine, role)
-    release = engine.release
-    expected = check_delivery(source, release)
-    assert_sums_current(release.artifacts)
-    copied = install_files(
-        {name: source / name for name in expected}, release.artifacts, expected=expected
-    )
-    refresh_sha256sums(release.artifacts, rebuilt=copied)
-    engine.record_fact(
-        HANDOFF_IMPORT,
-        delivery_fact(role),
-        {"files": copied, "stand_in": stand_in, "source": str(source.resolve())},
-    )
-    what = f"{role} delivered {listing(sorted(copied))} from {source.resolve()}"
-    if stand_in:
-        what += " (sandbox stand-ins imported by the rehearsal, not real installers)"
-    engine.fulfil(HANDOFF_STEP_ID, role, f"{what}; {note}" if note else what)
-    remaining = engine.state.steps[HANDOFF_STEP_ID]
-    left = tuple(remaining.waiting_on) if remaining.status is Status.WAITING else ()
-    return Delivery(role, copied, left, stand_in)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from rmtui.core.release import Release
 from rmtui.core.step import Plan, Step
 from rmtui.core.version import ReleaseType
-from rmtui.steps.artifact_commands import ArtifactsTestStep, DocsBuildStep
-from rmtui.steps.artifacts import ExportSourceStep, ExportVerifyStep, SbomGenerateStep
+from rmtui.steps.artifact_tests import ArtifactsTestStep
+from rmtui.steps.docs import DocsBuildStep
+from rmtui.steps.export import ExportSourceStep, ExportVerifyStep
 from rmtui.steps.fork import ForkPushStep, ForkUpdateStep
 from rmtui.steps.freeze import FreezeStep, UnfreezeStep
 from rmtui.steps.handoff import HandoffExpertsStep
 from rmtui.steps.preflight import PreflightStep
 from rmtui.steps.release_tools import ReleaseToolsStep
-from rmtui.steps.signing import SignArtifactsStep, SigningPreflightStep
+from rmtui.steps.sbom import SbomGenerateStep
+from rmtui.steps.signing import SignArtifactsStep
+from rmtui.steps.signing_preflight import SigningPreflightStep
 from rmtui.steps.tag import TagCreateStep
 from rmtui.steps.upstream import UpstreamPushStep
 
@@ -30,12 +33,6 @@ def builds_docs(release: Release) -> bool:
     return not release.security_only and release.release_type in DOCS_RELEASE_TYPES
 
 
-def _requiring(step: Step, needs: list[str]) -> Step:
-    """`step`, needing `needs` first: the plan decides what comes before signing."""
-    step.requires = tuple(needs)
-    return step
-
-
 def build_plan(release: Release) -> Plan:
     """The ordered steps for `release`; they differ by release type and security-only flag."""
     steps: list[Step] = [
@@ -47,17 +44,11 @@ def build_plan(release: Release) -> Plan:
         TagCreateStep(),
         ForkPushStep(),
     ]
-    # Everything the release ships must exist, checked, before anything is signed.
-    signing_needs = ["signing.preflight"]
     if has_handoff(release):
         steps.append(HandoffExpertsStep())
-        signing_needs.append(HandoffExpertsStep.id)
     steps.append(ExportSourceStep())
     if builds_docs(release):
         steps.append(DocsBuildStep())
-        signing_needs.append(DocsBuildStep.id)
-    steps += [ExportVerifyStep(), SbomGenerateStep(), ArtifactsTestStep()]
-    signing_needs += [ExportVerifyStep.id, SbomGenerateStep.id, ArtifactsTestStep.id]
-    steps.append(_requiring(SignArtifactsStep(), signing_needs))
+    steps += [ExportVerifyStep(), SbomGenerateStep(), ArtifactsTestStep(), SignArtifactsStep()]
     steps += [UpstreamPushStep(), UnfreezeStep()]
     return Plan(tuple(steps))

@@ -5,11 +5,48 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from rmtui.core.command import Command
 from rmtui.core.errors import StepFailed
+from rmtui.core.guide import Guide, Threat
 from rmtui.core.release import Release
-from rmtui.core.step import Action, Phase, Probe, Step, StepContext
-from rmtui.ops import shell
-from rmtui.steps.common import clone
+from rmtui.core.step import Action, Phase, StepContext
+from rmtui.steps.kit import commands
+from rmtui.steps.kit.probes import ReadOnlyStep
+from rmtui.steps.kit.repo import clone
+
+GUIDE = Guide(
+    does="Checks that `git` and `gpg` are installed, that your working clone is clean and on "
+    "the release branch, that its `upstream` and `origin` remotes point where the profile says, "
+    "and that the branch has nothing upstream lacks.",
+    why="Every later step trusts the clone. A dirty tree could leak an uncommitted change into "
+    "the release commit; a wrong remote could push a tag to the wrong place.",
+    goes_wrong="A stash or a half-finished backport left in the clone, the clone on `main` "
+    "instead of the release branch, `origin` still pointing at python/cpython instead of your "
+    "fork, or a local commit made on the release branch by mistake.",
+    threat=Threat.MODIFIED_SOURCE,
+    threat_detail="Building or tagging from an unexpected tree or repository: only upstream's "
+    "commits, unchanged, may go into the release commit.",
+    recover="Each failure names the fix: commit or stash local changes, `git switch` to the "
+    "branch, or `git remote set-url` to the profile's URL. Then retry; the checks only read.",
+    who="The release manager, in their own working clone.",
+    references=("PEP 101: Preparing for release",),
+)
+
+
+def tool_version(tool: str) -> Command:
+    return Command.of(tool, "--version", sentence=f"{tool} is installed", read_only=True)
+
+
+def fetch_upstream(release: Release) -> Command:
+    up = release.profile.repos.upstream_remote
+    return commands.git(
+        release,
+        "fetch",
+        "--prune",
+        up,
+        release.branch,
+        sentence=f"fetch upstream's {release.branch}, to compare the clone with it",
+    )
 
 
 def same_location(configured: str, actual: str | None) -> bool:
@@ -24,46 +61,31 @@ def same_location(configured: str, actual: str | None) -> bool:
     return configured.rstrip("/").removesuffix(".git") == actual.rstrip("/").removesuffix(".git")
 
 
-class PreflightStep(Step):
+class PreflightStep(ReadOnlyStep):
     id = "preflight"
     title = "Pre-flight checks"
     phase = Phase.PREPARE
-    help = """\
-**What it does.** Checks that `git` and `gpg` are installed, that your working clone is clean and
-on the release branch, that its `upstream` and `origin` remotes point where the profile says, and
-that the branch has nothing upstream lacks.
-
-**Why.** Every later step trusts the clone. A dirty tree could leak an uncommitted change into the
-release commit; a wrong remote could push a tag to the wrong place.
-
-**Threat it guards against.** Building or tagging from an unexpected tree or repository.
-
-**How to recover.** Each failure names the fix: commit or stash local changes, `git switch` to the
-branch, or `git remote set-url` to the profile's URL. Then retry; the checks only read.
-"""
+    guide = GUIDE
     check_after_interruption = "nothing: the checks only read, so running them again is safe"
 
     def plan(self, release: Release) -> list[Action]:
         repos = release.profile.repos
         path = release.clone
         return [
-            Action("git and gpg are installed", "git --version && gpg --version"),
-            Action("the working clone is clean", f"git -C {path} status --porcelain"),
-            Action(f"the clone is on {release.branch}", f"git -C {path} branch --show-current"),
+            Action.of(tool_version("git")),
+            Action.of(tool_version("gpg")),
+            Action(f"check (read-only) that the working clone {path} is clean"),
+            Action(f"check (read-only) that the clone is on {release.branch}"),
             Action(
-                f"remotes: {repos.upstream_remote} = {repos.upstream}, "
-                f"{repos.fork_remote} = {repos.fork}",
-                f"git -C {path} remote -v",
+                f"check (read-only) the remotes: {repos.upstream_remote} = {repos.upstream}, "
+                f"{repos.fork_remote} = {repos.fork}"
             ),
+            Action.of(fetch_upstream(release)),
             Action(
-                f"{release.branch} has nothing upstream lacks",
-                f"git -C {path} fetch {repos.upstream_remote} {release.branch} && "
-                f"git -C {path} rev-list {repos.upstream_remote}/{release.branch}..HEAD",
+                f"check (read-only) that {release.branch} has nothing "
+                f"{repos.upstream_remote}/{release.branch} lacks"
             ),
         ]
-
-    def probe(self, ctx: StepContext) -> Probe:
-        return Probe.not_done("read-only checks; running them again is safe")
 
     def run(self, ctx: StepContext) -> None:
         release = ctx.release
@@ -74,7 +96,7 @@ branch, or `git remote set-url` to the profile's URL. Then retry; the checks onl
                     f"{tool} is not installed or not on PATH",
                     f"install {tool} (Debian: apt-get install {package})",
                 )
-            shell.run([tool, "--version"], sink=ctx.output)
+            commands.run(ctx, tool_version(tool))
         if not release.clone.is_dir():
             raise StepFailed(
                 f"the working clone {release.clone} does not exist",
@@ -108,7 +130,11 @@ branch, or `git remote set-url` to the profile's URL. Then retry; the checks onl
                     + (f"set-url {name} {expected}" if actual else f"add {name} {expected}"),
                 )
             ctx.output(f"remote {name} = {actual}")
-        repo.fetch(repos.upstream_remote, release.branch)
+        commands.run(
+            ctx,
+            fetch_upstream(release),
+            hint=f"check the network and that the remote {repos.upstream_remote!r} exists",
+        )
         upstream_ref = f"{repos.upstream_remote}/{release.branch}"
         upstream_sha = repo.commit_of(upstream_ref)
         if upstream_sha is None:

@@ -2,19 +2,101 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
 from pathlib import Path
 
+from rmtui.core import facts
+from rmtui.core.command import Command
 from rmtui.core.errors import RmtuiError, StepFailed
+from rmtui.core.guide import Guide, Threat
 from rmtui.core.patchlevel import parse_patchlevel, update_patchlevel, update_readme_version
 from rmtui.core.release import Release
-from rmtui.core.step import Action, Phase, Probe, Step, StepContext
+from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContext
 from rmtui.ops.git import GitRepo
-from rmtui.steps.common import FACT_RELEASE_COMMIT, FACT_UPSTREAM_BASE, clone, quiet_clone
+from rmtui.steps.kit import commands
+from rmtui.steps.kit.export import blurb_command
+from rmtui.steps.kit.repo import clone, quiet_clone
 
 NEWS_NEXT = Path("Misc/NEWS.d/next")
+
+GUIDE = Guide(
+    does="On a temporary branch `branch-<version>` cut from upstream's tip, runs `blurb release "
+    "<version>` (which folds `Misc/NEWS.d/next` into the release's NEWS file), sets every field "
+    "of `Include/patchlevel.h` and the version line of `README.rst`, and commits the result as "
+    '"Python <version>".',
+    why="This commit *is* the release: the tag, the tarballs and the signatures all point at it.",
+    goes_wrong="blurb is missing or rejects a malformed NEWS entry, a branch of that name is "
+    "left over from an earlier attempt, or a crash leaves half-edited files in the clone.",
+    threat=Threat.MODIFIED_SOURCE,
+    threat_detail="A hand-edited version bump that disagrees between files, or a release commit "
+    "with unrelated changes in it. The probe checks the commit's parent, message and "
+    "`patchlevel.h` fields, so a crash and a retry never make a second commit.",
+    recover="If the branch exists with a different commit, look at it (`git log "
+    "branch-<version>`); delete the branch if it is a leftover, then retry.",
+    who="The release manager.",
+    references=("PEP 101: Run the release tools (blurb release, bump the version)",),
+)
+
+
+def tool_commands(release: Release) -> dict[str, Command]:
+    """Every command release.tools runs, by name; the plan shows them all."""
+    files = release.profile.files
+    branch = release.release_branch
+    blurb = blurb_command(release) or [release.profile.commands.blurb]
+    return {
+        "create": commands.git(
+            release,
+            "switch",
+            "-c",
+            branch,
+            "{upstream.base_sha}",
+            sentence=f"create {branch} from upstream's {release.branch}",
+        ),
+        "switch": commands.git(
+            release, "switch", branch, sentence=f"switch to {branch} (when it exists already)"
+        ),
+        "blurb": Command.of(
+            *blurb,
+            "release",
+            release.version,
+            cwd=release.clone,
+            sentence="fold the NEWS entries (when there are any)",
+        ),
+        "add": commands.git(
+            release,
+            "add",
+            "-A",
+            "--",
+            NEWS_NEXT.parent,
+            files.version_file,
+            files.readme,
+            sentence=f"stage the NEWS, {files.version_file} and {files.readme}",
+        ),
+        "commit": commands.git(
+            release,
+            "commit",
+            "-q",
+            "-m",
+            commit_message(release),
+            sentence=f'commit "{commit_message(release)}"',
+        ),
+        "reset": commands.git(
+            release,
+            "reset",
+            "-q",
+            "--hard",
+            "{upstream.base_sha}",
+            sentence="undo what an interrupted attempt left uncommitted (its own files only)",
+        ),
+        "clean": commands.git(
+            release,
+            "clean",
+            "-q",
+            "-fd",
+            "--",
+            NEWS_NEXT.parent,
+            sentence="remove NEWS files an interrupted attempt left behind",
+        ),
+    }
 
 
 def commit_message(release: Release) -> str:
@@ -23,14 +105,6 @@ def commit_message(release: Release) -> str:
 
 def news_entries(tree: Path) -> list[Path]:
     return sorted(p for p in (tree / NEWS_NEXT).rglob("*.rst") if p.name != "README.rst")
-
-
-def blurb_command(release: Release) -> list[str] | None:
-    """How to run blurb here: this Python's module first, then the profile's command on PATH."""
-    if importlib.util.find_spec("blurb") is not None:
-        return [sys.executable, "-m", "blurb"]
-    found = shutil.which(release.profile.commands.blurb)
-    return [found] if found else None
 
 
 def release_commit_problem(repo: GitRepo, release: Release, commit: str, base: str) -> str:
@@ -58,45 +132,28 @@ class ReleaseToolsStep(Step):
     title = "Run the release tools and commit"
     phase = Phase.TOOLS
     requires = ("fork.update",)
-    help = """\
-**What it does.** On a temporary branch `branch-<version>` cut from upstream's tip, runs
-`blurb release <version>` (which folds `Misc/NEWS.d/next` into the release's NEWS file), sets
-every field of `Include/patchlevel.h` and the version line of `README.rst`, and commits the result
-as "Python <version>".
-
-**Why.** This commit *is* the release: the tag, the tarballs and the signatures all point at it.
-
-**Threat it guards against.** A hand-edited version bump that disagrees between files, or a
-release commit with unrelated changes in it. The probe checks the commit's parent, message and
-`patchlevel.h` fields, so a crash and a retry never make a second commit.
-
-**How to recover.** If the branch exists with a different commit, look at it
-(`git log branch-<version>`); delete the branch if it is a leftover, then retry.
-"""
+    guide = GUIDE
     check_after_interruption = "the branch branch-<version> and the working tree of the clone"
 
     def plan(self, release: Release) -> list[Action]:
-        path = release.clone
-        version = release.version
+        run = tool_commands(release)
         return [
+            Action.of(run["reset"]),
+            Action.of(run["clean"]),
+            Action.of(run["create"]),
+            Action.of(run["switch"]),
+            Action.of(run["blurb"]),
             Action(
-                f"create {release.release_branch} from upstream's {release.branch}",
-                f"git -C {path} switch -c {release.release_branch}",
+                f"set {release.profile.files.version_file} to {release.version} and the README "
+                "title (rmtui edits the files itself)"
             ),
-            Action("fold the NEWS entries (when there are any)", f"blurb release {version}"),
-            Action(
-                f"set {release.profile.files.version_file} to {version} and the README title",
-                "",
-            ),
-            Action(
-                f'commit "Python {version}"',
-                f"git -C {path} commit -a -m {commit_message(release)!r}",
-            ),
+            Action.of(run["add"]),
+            Action.of(run["commit"]),
         ]
 
-    def probe(self, ctx: StepContext) -> Probe:
+    def probe(self, ctx: ProbeContext) -> Probe:
         release = ctx.release
-        base = ctx.facts.get(FACT_UPSTREAM_BASE)
+        base = facts.UPSTREAM_BASE.get(ctx.facts)
         if base is None:
             return Probe.not_done("fork.update has not recorded upstream's tip yet")
         repo = quiet_clone(ctx)
@@ -111,19 +168,22 @@ release commit with unrelated changes in it. The probe checks the commit's paren
                 f"{release.release_branch} exists at {tip[:12]} but that is not the release "
                 f"commit: {problem}"
             )
-        recorded = ctx.facts.get(FACT_RELEASE_COMMIT)
+        recorded = facts.RELEASE_COMMIT.get(ctx.facts)
         if recorded is not None and recorded != tip:
             return Probe.inconsistent(
                 f"{release.release_branch} is at {tip[:12]}, but the release commit recorded "
                 f"earlier is {str(recorded)[:12]}"
             )
         return Probe.done(
-            f"release commit {tip[:12]} on {release.release_branch}", {FACT_RELEASE_COMMIT: tip}
+            f"release commit {tip[:12]} on {release.release_branch}",
+            {facts.RELEASE_COMMIT.name: tip},
         )
 
     def run(self, ctx: StepContext) -> None:
         release = ctx.release
-        base = str(ctx.facts.require(FACT_UPSTREAM_BASE))
+        base = facts.UPSTREAM_BASE.require(ctx.facts)
+        run = tool_commands(release)
+        values = {"upstream.base_sha": base}
         repo = clone(ctx)
         tree = release.clone
         branch = release.release_branch
@@ -137,13 +197,10 @@ release commit with unrelated changes in it. The probe checks the commit's paren
                     f"look at it (git -C {tree} log {branch}); if it is a leftover, delete it "
                     f"(git -C {tree} branch -D {branch}) and retry",
                 )
-            ctx.record_fact(FACT_RELEASE_COMMIT, existing)
+            ctx.record_fact(facts.RELEASE_COMMIT.name, existing)
             return
         self._reset_own_leftovers(ctx, repo, base)
-        if existing is None:
-            repo.run("switch", "-c", branch, base)
-        else:
-            repo.run("switch", branch)
+        commands.run(ctx, run["create"] if existing is None else run["switch"], values)
         entries = news_entries(tree)
         if entries:
             blurb = blurb_command(release)
@@ -152,14 +209,7 @@ release commit with unrelated changes in it. The probe checks the commit's paren
                     f"the tree has {len(entries)} NEWS entries but blurb is not installed",
                     "install it (pip install blurb, or rmtui[cpython]) and retry",
                 )
-            from rmtui.ops import shell
-
-            shell.run(
-                [*blurb, "release", str(release.version)],
-                cwd=tree,
-                sink=ctx.output,
-                cancel=ctx.cancel,
-            )
+            commands.run(ctx, run["blurb"])
         else:
             ctx.output("no NEWS entries in Misc/NEWS.d/next: blurb is not needed")
         version_file = tree / release.profile.files.version_file
@@ -169,22 +219,15 @@ release commit with unrelated changes in it. The probe checks the commit's paren
         readme = tree / release.profile.files.readme
         if readme.exists():
             readme.write_text(update_readme_version(readme.read_text(), str(release.version)))
-        repo.run(
-            "add",
-            "-A",
-            "--",
-            str(NEWS_NEXT.parent),
-            release.profile.files.version_file,
-            release.profile.files.readme,
-        )
-        repo.run("commit", "-q", "-m", commit_message(release))
+        commands.run(ctx, run["add"])
+        commands.run(ctx, run["commit"])
         commit = repo.commit_of("HEAD")
         assert commit is not None
         problem = release_commit_problem(repo, release, commit, base)
         if problem:
             raise StepFailed(f"the new release commit is wrong: {problem}", "report this bug")
         ctx.output(f"release commit {commit}")
-        ctx.record_fact(FACT_RELEASE_COMMIT, commit)
+        ctx.record_fact(facts.RELEASE_COMMIT.name, commit)
 
     def _reset_own_leftovers(self, ctx: StepContext, repo: GitRepo, base: str) -> None:
         """Undo what an interrupted attempt left uncommitted, but only in the files it edits."""
@@ -210,5 +253,6 @@ release commit with unrelated changes in it. The probe checks the commit's paren
                 f"switch to {release.release_branch} or {release.branch} and retry",
             )
         ctx.output("an interrupted attempt left edits behind; restoring those files")
-        repo.run("reset", "-q", "--hard", base)
-        repo.run("clean", "-q", "-fd", "--", str(NEWS_NEXT.parent))
+        run = tool_commands(release)
+        commands.run(ctx, run["reset"], {"upstream.base_sha": base})
+        commands.run(ctx, run["clean"])

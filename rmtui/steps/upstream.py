@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from rmtui.core import facts
+from rmtui.core.command import Command
 from rmtui.core.errors import RmtuiError, StepFailed
+from rmtui.core.guide import Guide, Threat
 from rmtui.core.patchlevel import (
     TreeVersion,
     parse_patchlevel,
@@ -10,19 +13,31 @@ from rmtui.core.patchlevel import (
     update_readme_version,
 )
 from rmtui.core.release import Release
-from rmtui.core.step import Action, Phase, Probe, Step, StepContext
+from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContext
 from rmtui.core.version import ReleaseType
 from rmtui.ops.git import GitRepo
-from rmtui.steps.common import (
-    FACT_POST_RELEASE_COMMIT,
-    FACT_RELEASE_COMMIT,
-    FACT_UPSTREAM_BASE,
-    clone,
-    quiet_clone,
-    require_fork_tag,
-    require_release_commit,
+from rmtui.steps.kit import commands
+from rmtui.steps.kit.freeze_methods import freeze_method
+from rmtui.steps.kit.repo import clone, quiet_clone, require_fork_tag, require_release_commit
+
+GUIDE = Guide(
+    does="Checks that your local tag *and* the fork's tag still resolve to the release commit "
+    "recorded at tag time, and that upstream's branch has not moved. Then it merges the tag into "
+    "the release branch (as PEP 101 says), makes the post-release commit (`patchlevel.h` at "
+    "`X.Y.Z+`, or `+dev` from 3.15), shows a dry run, and pushes branch and tag to upstream "
+    "atomically. Finally it reads upstream's refs back. For b1 it also creates the `X.Y` branch "
+    "and bumps `main` to `X.(Y+1).0a0`.",
+    why="This is the point of no return: everyone sees it at once.",
+    goes_wrong="A core developer merged despite the freeze, so upstream's branch moved; the "
+    "fork's tag was replaced by a re-run elsewhere; the push is refused by branch protection.",
+    threat=Threat.SOURCE_REPOSITORY,
+    threat_detail="A tag moved on the fork between the fork push and this step (the release "
+    "stops, naming both SHAs), and a push that would drag in commits landed during the release.",
+    recover="A refused push changes nothing (it is atomic): fix the cause and retry. A moved "
+    "tag: find out who moved it before doing anything else.",
+    who="The release manager, with push rights to upstream.",
+    references=("PEP 101: Push the release to upstream (merge the tag, post-release bump)",),
 )
-from rmtui.steps.freeze import FACT_FROZEN
 
 
 def pushed_branches(release: Release) -> list[str]:
@@ -42,6 +57,94 @@ def post_commit_message(release: Release) -> str:
     return f"Post {release.version}"
 
 
+def upstream_commands(release: Release) -> dict[str, Command]:
+    """Every command upstream.push runs, by name; the plan shows them all."""
+    files = release.profile.files
+    up, branch, tag = release.profile.repos.upstream_remote, release.branch, release.version.tag
+    minor = release.version.minor_version
+    found: dict[str, Command] = {
+        "probe-fetch": commands.git(
+            release,
+            "fetch",
+            "-q",
+            up,
+            *pushed_branches(release),
+            sentence="(the probe, once upstream has the tag) fetch upstream's branches to see "
+            "whether the release is already there; only remote-tracking refs change",
+            read_only=True,
+        ),
+        "fetch": commands.git(
+            release,
+            "fetch",
+            "--prune",
+            up,
+            branch,
+            sentence=f"check upstream's {branch} has not moved since the release began",
+        ),
+        "switch": commands.git(release, "switch", "-q", branch, sentence=f"switch to {branch}"),
+        "merge": commands.git(
+            release, "merge", "--no-squash", "--no-edit", tag, sentence=f"merge {tag} into {branch}"
+        ),
+        "post": commands.git(
+            release,
+            "commit",
+            "-q",
+            "-m",
+            post_commit_message(release),
+            "--",
+            files.version_file,
+            sentence=f"post-release: patchlevel.h to {release.version.post_release}",
+        ),
+    }
+    if release.release_type is ReleaseType.BETA_1:
+        nxt = release.version.next_minor_alpha0()
+        found |= {
+            "branch": commands.git(
+                release,
+                "branch",
+                minor,
+                "{release.commit_sha}",
+                sentence=f"create the {minor} branch",
+            ),
+            "switch-minor": commands.git(
+                release, "switch", "-q", minor, sentence=f"switch to {minor}"
+            ),
+            "post": commands.git(
+                release,
+                "commit",
+                "-q",
+                "-m",
+                post_commit_message(release),
+                "--",
+                files.version_file,
+                sentence=f"on {minor}: patchlevel.h to {release.version.post_release}",
+            ),
+            "bump": commands.git(
+                release,
+                "commit",
+                "-q",
+                "-m",
+                f"Bump main to {nxt}",
+                "--",
+                files.version_file,
+                files.readme,
+                sentence=f"on main: bump to {nxt}",
+            ),
+        }
+    refs = upstream_refspecs(release)
+    options = freeze_method(release).push_options(release)
+    found["preview"] = commands.push_command(release, up, refs, sentence="preview", dry_run=True)
+    found["push"] = commands.push_command(
+        release, up, refs, sentence="push to upstream (cannot be undone)", push_options=options
+    )
+    if options:
+        # Nothing frozen (the freeze was skipped): the option would have nothing to pass.
+        found["push-unfrozen"] = commands.push_command(
+            release, up, refs, sentence="push to upstream (when nothing was frozen)"
+        )
+    return found
+
+
 class UpstreamPushStep(Step):
     id = "upstream.push"
     title = "Push the release to upstream"
@@ -53,73 +156,32 @@ class UpstreamPushStep(Step):
         "must never be moved or deleted: downstream builds and signatures refer to it. If "
         "anything is wrong after this, the fix is a new release, not a rewrite."
     )
-    help = """\
-**What it does.** Checks that your local tag *and* the fork's tag still resolve to the release
-commit recorded at tag time, and that upstream's branch has not moved. Then it merges the tag into
-the release branch (as PEP 101 says), makes the post-release commit (`patchlevel.h` at `X.Y.Z+`,
-or `+dev` from 3.15), shows a dry run, and pushes branch and tag to upstream atomically. Finally
-it reads upstream's refs back. For b1 it also creates the `X.Y` branch and bumps `main` to
-`X.(Y+1).0a0`.
-
-**Why.** This is the point of no return: everyone sees it at once.
-
-**Threat it guards against.** A tag moved on the fork between the fork push and this step (the
-release stops, naming both SHAs), and a push that would drag in commits landed during the release.
-
-**How to recover.** A refused push changes nothing (it is atomic): fix the cause and retry. A
-moved tag: find out who moved it before doing anything else.
-"""
+    guide = GUIDE
     check_after_interruption = "upstream's tag and branch (git ls-remote upstream)"
 
     def plan(self, release: Release) -> list[Action]:
-        repos = release.profile.repos
-        path, tag, branch = release.clone, release.version.tag, release.branch
-        actions = [
-            Action(
-                "check the local and the fork's tag still resolve to the recorded commit",
-                f"git -C {path} ls-remote {repos.fork_remote} refs/tags/{tag}",
-            ),
-            Action(
-                f"check upstream's {branch} has not moved since the release began",
-                f"git -C {path} ls-remote {repos.upstream_remote} refs/heads/{branch}",
-            ),
-            Action(
-                f"merge {tag} into {branch}",
-                f"git -C {path} switch {branch} && git merge --no-squash --no-edit {tag}",
-            ),
-        ]
+        run = upstream_commands(release)
+        order = ["fetch", "switch", "merge"]
         if release.release_type is ReleaseType.BETA_1:
-            minor = release.version.minor_version
-            nxt = release.version.next_minor_alpha0()
-            actions += [
-                Action(f"create the {minor} branch", f"git -C {path} branch {minor}"),
-                Action(
-                    f"on {minor}: patchlevel.h to {release.version.post_release}",
-                    f"git -C {path} commit -am '{post_commit_message(release)}'",
-                ),
-                Action(f"on main: bump to {nxt}", f"git -C {path} commit -am 'Bump main to {nxt}'"),
-            ]
+            order += ["branch", "switch-minor", "post", "switch", "bump"]
         else:
-            actions.append(
-                Action(
-                    f"post-release: patchlevel.h to {release.version.post_release}",
-                    f"git -C {path} commit -am '{post_commit_message(release)}'",
-                )
-            )
-        refs = " ".join(upstream_refspecs(release))
-        actions += [
-            Action("preview", f"git -C {path} push --dry-run {repos.upstream_remote} {refs}"),
+            order += ["post"]
+        return [
+            Action.of(run["probe-fetch"]),
             Action(
-                "push to upstream (cannot be undone)",
-                f"git -C {path} push --atomic {repos.upstream_remote} {refs}",
+                "check (read-only) that the local and the fork's tag still resolve to the "
+                "recorded commit {release.commit_sha}"
             ),
-            Action("read upstream's refs back", f"git -C {path} ls-remote {repos.upstream_remote}"),
+            *(Action.of(run[name]) for name in order),
+            Action.of(run["preview"]),
+            Action.of(run["push"]),
+            *([Action.of(run["push-unfrozen"])] if "push-unfrozen" in run else []),
+            Action("read upstream's tag and branches back (read-only)"),
         ]
-        return actions
 
-    def probe(self, ctx: StepContext) -> Probe:
+    def probe(self, ctx: ProbeContext) -> Probe:
         release = ctx.release
-        commit = ctx.facts.get(FACT_RELEASE_COMMIT)
+        commit = facts.RELEASE_COMMIT.get(ctx.facts)
         if commit is None:
             return Probe.not_done("no release commit recorded yet")
         upstream = release.profile.repos.upstream_remote
@@ -133,7 +195,7 @@ moved tag: find out who moved it before doing anything else.
                 return Probe.inconsistent(
                     f"upstream's {tag} points at {remote_tag}, not at the release commit {commit}"
                 )
-            repo.run("fetch", "-q", upstream, *pushed_branches(release), echo=False)
+            commands.run(ctx, upstream_commands(release)["probe-fetch"], echo=False)
         except RmtuiError as exc:
             return Probe.unknown(exc.problem)
         tips = {}
@@ -152,7 +214,7 @@ moved tag: find out who moved it before doing anything else.
             )
         return Probe.done(
             f"upstream has {tag} at the release commit and the post-release commit",
-            {FACT_POST_RELEASE_COMMIT: post},
+            {facts.POST_RELEASE_COMMIT.name: post},
         )
 
     @staticmethod
@@ -170,9 +232,10 @@ moved tag: find out who moved it before doing anything else.
         repo = clone(ctx)
         commit = require_release_commit(ctx, repo)
         require_fork_tag(ctx, repo, commit, so_far="Nothing was pushed to upstream.")
-        base = str(ctx.facts.require(FACT_UPSTREAM_BASE))
+        base = facts.UPSTREAM_BASE.require(ctx.facts)
         branch = release.branch
-        repo.fetch(repos.upstream_remote, branch)
+        run = upstream_commands(release)
+        commands.run(ctx, run["fetch"], hint="check the network, then retry")
         upstream_tip = repo.commit_of(f"refs/remotes/{repos.upstream_remote}/{branch}")
         if upstream_tip != base:
             raise StepFailed(
@@ -186,20 +249,18 @@ moved tag: find out who moved it before doing anything else.
                 "release over from the new tip",
             )
         self._merge_and_bump(ctx, repo, commit, base)
-        options = (
-            [release.profile.freeze.push_option]
-            if ctx.facts.get(FACT_FROZEN) and (release.profile.freeze.method == "sandbox-hook")
-            else []
-        )
-        refspecs = upstream_refspecs(release)
-        repo.push(repos.upstream_remote, refspecs, dry_run=True)
-        repo.push(repos.upstream_remote, refspecs, push_options=options)
+        push = run["push"]
+        if "push-unfrozen" in run and not facts.FROZEN_BRANCHES.get(ctx.facts):
+            push = run["push-unfrozen"]
+        commands.push(ctx, repo, run["preview"], repos.upstream_remote, {})
+        commands.push(ctx, repo, push, repos.upstream_remote, {})
         self._verify_upstream(ctx, repo, commit)
 
     def _merge_and_bump(self, ctx: StepContext, repo: GitRepo, commit: str, base: str) -> None:
         release = ctx.release
         branch = release.branch
-        repo.run("switch", "-q", branch)
+        run = upstream_commands(release)
+        commands.run(ctx, run["switch"])
         local = repo.commit_of(f"refs/heads/{branch}")
         assert local is not None
         if not repo.is_ancestor(commit, local):
@@ -208,33 +269,22 @@ moved tag: find out who moved it before doing anything else.
                     f"your local {branch} is at {local}, not at upstream's {base}",
                     f"reset it (git -C {release.clone} reset --keep {base}) and retry",
                 )
-            repo.run("merge", "--no-squash", "--no-edit", release.version.tag)
+            commands.run(ctx, run["merge"])
         if release.release_type is ReleaseType.BETA_1:
             minor = release.version.minor_version
             if repo.commit_of(f"refs/heads/{minor}") is None:
-                repo.run("branch", minor, commit)
-            repo.run("switch", "-q", minor)
-            self._commit_version(
-                ctx,
-                repo,
-                release.version.post_release,
-                readme=False,
-                message=post_commit_message(release),
-            )
-            repo.run("switch", "-q", branch)
+                commands.run(ctx, run["branch"], {"release.commit_sha": commit})
+            commands.run(ctx, run["switch-minor"])
+            self._commit_version(ctx, release.version.post_release, run["post"], readme=False)
+            commands.run(ctx, run["switch"])
             nxt = release.version.next_minor_alpha0()
-            self._commit_version(ctx, repo, nxt, readme=True, message=f"Bump main to {nxt}")
+            self._commit_version(ctx, nxt, run["bump"], readme=True)
         else:
-            self._commit_version(
-                ctx,
-                repo,
-                release.version.post_release,
-                readme=False,
-                message=post_commit_message(release),
-            )
+            self._commit_version(ctx, release.version.post_release, run["post"], readme=False)
 
+    @staticmethod
     def _commit_version(
-        self, ctx: StepContext, repo: GitRepo, py_version: str, *, readme: bool, message: str
+        ctx: StepContext, py_version: str, commit: Command, *, readme: bool
     ) -> None:
         """Set patchlevel.h (and the README title) to `py_version` and commit, unless already so."""
         release = ctx.release
@@ -245,14 +295,12 @@ moved tag: find out who moved it before doing anything else.
             return
         tree_version = TreeVersion.parse(py_version)
         version_file.write_text(update_patchlevel(text, tree_version, py_version))
-        paths = [release.profile.files.version_file]
         if readme:
             readme_path = release.clone / release.profile.files.readme
             readme_path.write_text(
                 update_readme_version(readme_path.read_text(), tree_version.release_text)
             )
-            paths.append(release.profile.files.readme)
-        repo.run("commit", "-q", "-m", message, "--", *paths)
+        commands.run(ctx, commit)
 
     def _verify_upstream(self, ctx: StepContext, repo: GitRepo, commit: str) -> None:
         release = ctx.release
@@ -276,4 +324,4 @@ moved tag: find out who moved it before doing anything else.
         post_branch = pushed_branches(release)[-1]
         post = repo.commit_of(f"refs/heads/{post_branch}")
         ctx.output(f"upstream {tag} -> {commit}")
-        ctx.record_fact(FACT_POST_RELEASE_COMMIT, post)
+        ctx.record_fact(facts.POST_RELEASE_COMMIT.name, post)

@@ -23,6 +23,7 @@ from rmtui.core.step import (
     Probe,
     Prompter,
     Step,
+    ProbeContext,
     StepContext,
     Waiting,
 )
@@ -109,7 +110,7 @@ class RecordingListener:
 # -- fake steps and engines -----------------------------------------------------------------
 
 RunBehaviour = Callable[[StepContext], Waiting | None]
-ProbeBehaviour = Callable[[StepContext], Probe]
+ProbeBehaviour = Callable[[ProbeContext], Probe]
 
 
 class FakeStep(Step):
@@ -128,6 +129,8 @@ class FakeStep(Step):
 
     id = "fake"
     title = ""
+    # A plain attribute instead of the guide rendered as Markdown (Step.help is read-only).
+    help: str = ""  # type: ignore[assignment]
     phase = Phase.PREPARE
     lines: Sequence[str] = ()
     marker_file = False
@@ -168,7 +171,7 @@ class FakeStep(Step):
         self._run = run
         self._probe = probe
 
-    def marker(self, ctx: StepContext) -> Path:
+    def marker(self, ctx: ProbeContext) -> Path:
         """The file that is this step's effect when `marker_file` is set."""
         return ctx.workspace / "world" / self.id
 
@@ -177,7 +180,7 @@ class FakeStep(Step):
             return [Action(f"write the marker for {self.id}", f"touch world/{self.id}")]
         return [Action(f"do {self.id}", f"fake {self.id}")]
 
-    def probe(self, ctx: StepContext) -> Probe:
+    def probe(self, ctx: ProbeContext) -> Probe:
         if self._probe is not None:
             return self._probe(ctx)
         if self.marker_file:

@@ -39,9 +39,8 @@ from rmtui.ops.sbom import CPYTHON_ID
 from rmtui.ops.tarball import export_source
 from rmtui.ops.treecompare import AllowedDifferences, compare_tarball_to_commit
 from rmtui.sandbox.build import Sandbox
-from rmtui.steps import artifacts as artifacts_module
-from rmtui.steps.artifact_commands import docs_artifact_name
-from rmtui.steps.artifacts import refresh_sha256sums
+from rmtui.steps.kit import export as export_kit
+from rmtui.steps.kit.manifest import docs_artifact_name, refresh_sha256sums
 from rmtui.steps.plan import build_plan
 from tests.helpers import (
     RecordingListener,
@@ -402,7 +401,7 @@ def test_export_stops_on_a_moved_fork_tag_or_a_missing_blurb(
 ) -> None:
     with rig() as r:
         with monkeypatch.context() as patch:
-            patch.setattr(artifacts_module, "blurb_command", lambda release: None)
+            patch.setattr(export_kit, "blurb_command", lambda release: None)
             assert r.run("export.source") is Status.FAILED
             record = r.record("export.source")
             assert "blurb is not installed" in record.error

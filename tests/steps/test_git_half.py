@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from rmtui.core import facts
 from rmtui.core.engine import Engine, _Context
 from rmtui.core.errors import GitError
 from rmtui.core.release import write_release_file
@@ -20,7 +21,7 @@ from rmtui.ops.git import GitRepo
 from rmtui.ops.gpg import Gpg
 from rmtui.ops.secrets import Secrets
 from rmtui.sandbox.build import Sandbox
-from rmtui.steps.common import FACT_RELEASE_COMMIT, FACT_UPSTREAM_BASE
+from rmtui.steps.kit import commands
 from rmtui.usecases.lifecycle import make_engine
 from tests import helpers
 from tests.e2e.test_release_types import assert_released
@@ -34,6 +35,9 @@ from tests.helpers import (
     refs,
     short_tmpdir,
 )
+
+FACT_RELEASE_COMMIT = facts.RELEASE_COMMIT.name
+FACT_UPSTREAM_BASE = facts.UPSTREAM_BASE.name
 
 VERSION = "3.13.5"
 TAG = "v3.13.5"
@@ -226,15 +230,16 @@ def test_a_different_release_commit_already_on_the_branch_stops_release_tools(tm
 
 
 def _kill_before_commit(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = GitRepo.run
+    """Kill the step at the kit's command runner, just before it runs `git commit`."""
+    original = commands.run
 
-    def run(self: GitRepo, *args: str, **kwargs: Any) -> str:
-        if args[:1] == ("commit",):
-            monkeypatch.setattr(GitRepo, "run", original)
+    def run(ctx: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        if command.argv[3:4] == ("commit",):
+            monkeypatch.setattr(commands, "run", original)
             raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+        return original(ctx, command, *args, **kwargs)
 
-    monkeypatch.setattr(GitRepo, "run", run)
+    monkeypatch.setattr(commands, "run", run)
 
 
 def test_release_tools_killed_before_its_commit_redoes_it_once(

@@ -37,13 +37,10 @@ from rmtui.ops.gpg import (
 )
 from rmtui.ops.secrets import Secrets
 from rmtui.ops.sigstore import Signer, SigstoreIdentity
+from rmtui.steps.kit.manifest import shipped_artifacts
 from rmtui.steps.preflight import PreflightStep
-from rmtui.steps.signing import (
-    FACT_SIGSTORE_SKIPPED,
-    SignArtifactsStep,
-    SigningPreflightStep,
-    shipped_artifacts,
-)
+from rmtui.steps.signing import FACT_SIGSTORE_SKIPPED, SignArtifactsStep
+from rmtui.steps.signing_preflight import SigningPreflightStep
 from tests.conftest import sigstore_fixtures
 from tests.helpers import (
     TEST_PASSPHRASE,

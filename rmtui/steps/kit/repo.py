@@ -1,17 +1,13 @@
-"""Helpers shared by steps: the clone as a GitRepo, and re-checks of recorded facts."""
+"""The RM's working clone for steps and probes, and the re-checks of the recorded commit."""
 
 from __future__ import annotations
 
-from rmtui.core.errors import StepFailed
-from rmtui.core.step import StepContext
-from rmtui.ops.git import GitRepo
+from collections.abc import Callable
 
-# Facts recorded by steps and re-checked by the ones after them.
-FACT_UPSTREAM_BASE = "upstream.base_sha"
-FACT_RELEASE_COMMIT = "release.commit_sha"
-FACT_TAG_OBJECT = "tag.object_sha"
-FACT_TAG_SIGNED = "tag.signed"
-FACT_POST_RELEASE_COMMIT = "post_release.commit_sha"
+from rmtui.core import facts
+from rmtui.core.errors import RmtuiError, StepFailed
+from rmtui.core.step import Action, ProbeContext, StepContext
+from rmtui.ops.git import GitRepo
 
 
 def clone(ctx: StepContext) -> GitRepo:
@@ -19,14 +15,14 @@ def clone(ctx: StepContext) -> GitRepo:
     return GitRepo(ctx.release.clone, sink=ctx.output, cancel=ctx.cancel)
 
 
-def quiet_clone(ctx: StepContext) -> GitRepo:
-    """The working clone for probes: nothing is streamed."""
+def quiet_clone(ctx: ProbeContext) -> GitRepo:
+    """The working clone for probes and checks: nothing is streamed."""
     return GitRepo(ctx.release.clone, cancel=ctx.cancel)
 
 
-def require_release_commit(ctx: StepContext, repo: GitRepo) -> str:
+def require_release_commit(ctx: ProbeContext, repo: GitRepo) -> str:
     """The recorded release commit, after checking the local tag still points at it."""
-    recorded = str(ctx.facts.require(FACT_RELEASE_COMMIT))
+    recorded = facts.RELEASE_COMMIT.require(ctx.facts)
     tag = ctx.release.version.tag
     local = repo.commit_of(f"refs/tags/{tag}")
     if local is not None and local != recorded:
@@ -56,3 +52,31 @@ def require_fork_tag(ctx: StepContext, repo: GitRepo, commit: str, *, so_far: st
             "truth. Once the fork's tag is restored to it, retry",
         )
     ctx.output(f"the fork's {tag} resolves to the recorded release commit {commit}")
+
+
+def checked_release_commit(ctx: StepContext, *, fork_tag: bool = False, so_far: str = "") -> str:
+    """The clone's recorded release commit, its local (and with `fork_tag`, the fork's) tag
+    checked: the set-up most steps after tag.create begin with."""
+    repo = clone(ctx)
+    commit = require_release_commit(ctx, repo)
+    if fork_tag:
+        require_fork_tag(ctx, repo, commit, so_far=so_far)
+    return commit
+
+
+def tag_checks(tag: str, fork: str) -> list[Action]:
+    """The plan's lines for the read-only checks of `checked_release_commit(fork_tag=True)`."""
+    return [
+        Action(
+            f"check (read-only) that the local {tag} and the fork's ({fork}) still "
+            "resolve to the recorded release commit {release.commit_sha}"
+        )
+    ]
+
+
+def planned(what: str, build: Callable[[], list[Action]]) -> list[Action]:
+    """`build()`, or one line saying why `what` cannot be planned (a profile gap, say)."""
+    try:
+        return build()
+    except RmtuiError as exc:
+        return [Action(f"cannot plan {what}: {exc.problem}")]
