@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from rmtui import __version__
 from rmtui.cli.errors import friendly_errors
 from rmtui.core.errors import RmtuiError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class LazyGroup(click.Group):

@@ -43,7 +43,6 @@ class ProgressUpdate:
 @dataclass(frozen=True)
 class Notice:
     text: str
-    level: str = "info"
 
 
 EngineEvent = StatusChanged | OutputLine | FactRecorded | ProgressUpdate | Notice

@@ -92,11 +92,6 @@ class Release:
     def lock_path(self) -> Path:
         return self.workspace / "lock"
 
-    @property
-    def display_name(self) -> str:
-        kind = "rehearsal" if self.rehearsal else "release"
-        return f"{self.version} ({kind})"
-
 
 RELEASE_FILE = "release.toml"
 

@@ -106,13 +106,10 @@ def _blocked(
         if record.status is Status.RUNNING:
             reason = f"{step.id} is running"
             break
-        # The first step that cannot run: what it needs is settled or waiting (it comes first).
-        unmet = [r for r in step.requires if records[r].status not in SETTLED]
-        named = [r for r in unmet if r in waiting]
-        parts = [awaited(r) if r in waiting else r for r in unmet]
-        reason = f"{step.id} needs {', '.join(parts)}"
-        if not named:
-            reason += " first"
+        # The first step that cannot run. What it needs comes before it in the plan, so it is
+        # settled or waiting: nothing before it could run either.
+        named = [r for r in step.requires if records[r].status not in SETTLED]
+        reason = f"{step.id} needs {', '.join(awaited(r) if r in waiting else r for r in named)}"
         break
     others = [sid for sid in waiting if sid not in named]
     if not reason:
