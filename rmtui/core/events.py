@@ -43,6 +43,7 @@ class ProgressUpdate:
 @dataclass(frozen=True)
 class Notice:
     text: str
+    level: str = "info"
 
 
 EngineEvent = StatusChanged | OutputLine | FactRecorded | ProgressUpdate | Notice
