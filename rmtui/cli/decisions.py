@@ -16,7 +16,11 @@ def _decision(name: str, event: Event, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
     @click.argument("release")
     @click.argument("step_id")
-    @click.option("--reason", default="", help="Why (required for skip and mark-done).")
+    @click.option(
+        "--reason",
+        default="",
+        help="Why (required)." if needs_reason(event) else "Why (optional, journaled).",
+    )
     @friendly_errors
     def command(release: str, step_id: str, reason: str) -> None:
         from rmtui.cli.terminal_prompter import TerminalListener, TerminalPrompter
@@ -29,14 +33,7 @@ def _decision(name: str, event: Event, help_text: str) -> click.Command:
             resolve_workspace(release), TerminalPrompter(interactive=False), [TerminalListener()]
         )
         with engine.opened(auto_settle=False):
-            if event is Event.SKIP:
-                engine.skip(step_id, reason)
-            elif event is Event.MARK_DONE:
-                engine.mark_done(step_id, reason)
-            elif event is Event.RETRY:
-                engine.retry(step_id)
-            else:
-                engine.unskip(step_id)
+            engine.decide(step_id, event, reason)
 
     return command
 

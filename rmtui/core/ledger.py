@@ -10,7 +10,7 @@ from rmtui.core.errors import RmtuiError, StateError
 from rmtui.core.events import EngineEvent, FactRecorded, Listener, Notice, StatusChanged
 from rmtui.core.release import Release, now_utc
 from rmtui.core.standing import Standing, next_runnable, standing
-from rmtui.core.status import Event, Status, next_status, require_reason
+from rmtui.core.status import DECISIONS, Event, Status, next_status, require_reason
 from rmtui.core.step import Plan, Step
 from rmtui.core.store import Journal, ReleaseLock, ReleaseState, StateStore, StepRecord
 
@@ -184,19 +184,28 @@ class Ledger:
 
     # -- the RM's manual moves ---------------------------------------------------
 
+    def decide(self, step_id: str, event: Event, reason: str = "") -> Status:
+        """Apply one of the RM's decisions; the table says if it is allowed and needs a reason."""
+        if event not in DECISIONS:
+            raise RmtuiError(
+                f"{event.value!r} is not a decision the RM makes",
+                f"the RM may {', '.join(e.value for e in DECISIONS)}",
+            )
+        require_reason(event, reason)
+        text = f"by hand: {reason}" if event is Event.MARK_DONE else reason
+        return self._transition(step_id, event, reason=text)
+
     def skip(self, step_id: str, reason: str) -> Status:
-        require_reason(Event.SKIP, reason)
-        return self._transition(step_id, Event.SKIP, reason=reason)
+        return self.decide(step_id, Event.SKIP, reason)
 
     def mark_done(self, step_id: str, reason: str) -> Status:
-        require_reason(Event.MARK_DONE, reason)
-        return self._transition(step_id, Event.MARK_DONE, reason=f"by hand: {reason}")
+        return self.decide(step_id, Event.MARK_DONE, reason)
 
     def retry(self, step_id: str) -> Status:
-        return self._transition(step_id, Event.RETRY)
+        return self.decide(step_id, Event.RETRY)
 
     def unskip(self, step_id: str) -> Status:
-        return self._transition(step_id, Event.UNSKIP)
+        return self.decide(step_id, Event.UNSKIP)
 
     def fulfil(self, step_id: str, role: str, note: str = "") -> Status:
         """Record that `role` delivered; the step is done when nobody is left to wait on."""

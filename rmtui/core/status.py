@@ -44,11 +44,13 @@ class Rule:
     """One event: the moves it makes, from status to status, and whether it needs a reason.
 
     `needs_reason` marks the events that bypass the step's own checks: the journal must say why.
-    `doing` is how an error names the act ("a reason is required to skip").
+    `decision` marks the events the RM causes by hand (the others come from running, waiting
+    and resuming). `doing` is how an error names the act ("a reason is required to skip").
     """
 
     moves: Mapping[Status, Status]
     needs_reason: bool = False
+    decision: bool = False
     doing: str = ""
 
 
@@ -61,15 +63,17 @@ RULES: dict[Event, Rule] = {
     E.SKIP: Rule(
         {S.PENDING: S.SKIPPED, S.FAILED: S.SKIPPED, S.WAITING: S.SKIPPED},
         needs_reason=True,
+        decision=True,
         doing="skip",
     ),
     E.MARK_DONE: Rule(
         {S.PENDING: S.DONE, S.FAILED: S.DONE, S.WAITING: S.DONE},
         needs_reason=True,
+        decision=True,
         doing="mark a step done by hand",
     ),
-    E.RETRY: Rule({S.FAILED: S.PENDING}),
-    E.UNSKIP: Rule({S.SKIPPED: S.PENDING}),
+    E.RETRY: Rule({S.FAILED: S.PENDING}, decision=True),
+    E.UNSKIP: Rule({S.SKIPPED: S.PENDING}, decision=True),
     E.SETTLE_DONE: Rule({S.RUNNING: S.DONE}),
     E.SETTLE_NOT_DONE: Rule({S.RUNNING: S.PENDING}),
 }
@@ -82,6 +86,9 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
     for old, new in rule.moves.items()
     if old is status
 }
+
+# The events the RM causes by hand, in the table's order.
+DECISIONS = tuple(event for event, rule in RULES.items() if rule.decision)
 
 # Events that must carry a human reason, because they bypass the step's own checks.
 EVENTS_NEEDING_REASON = frozenset(event for event, rule in RULES.items() if rule.needs_reason)

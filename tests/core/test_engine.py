@@ -10,7 +10,7 @@ import pytest
 from rmtui.core.errors import RmtuiError, StateError, StepFailed
 from rmtui.core.events import FactRecorded, Notice
 from rmtui.core.redact import MASK, register_secret
-from rmtui.core.status import Status
+from rmtui.core.status import Event, Status
 from rmtui.core.step import Probe, StepContext, Waiting
 from rmtui.core.store import StateStore
 from tests.helpers import (
@@ -461,3 +461,22 @@ def test_only_runnable_statuses_run(tmp_path: Path) -> None:
             engine.run_step("handoff")
         assert caught.value.problem == "handoff is waiting; only pending or failed steps run"
         assert "rmtui handoff import" in caught.value.hint
+
+
+def test_the_rms_decisions_go_through_one_door(tmp_path: Path) -> None:
+    steps = [FakeStep("one", run=_hand_off), FakeStep("two")]
+    engine = new_engine(_ws(tmp_path), steps)
+    with engine.opened():
+        before = workspace_files(engine.release.workspace)
+        with pytest.raises(RmtuiError) as caught:
+            engine.decide("one", Event.SUCCEED)
+        assert caught.value.problem == "'succeed' is not a decision the RM makes"
+        assert caught.value.hint == "the RM may skip, mark_done, retry, unskip"
+        with pytest.raises(RmtuiError, match="a reason is required to skip"):
+            engine.decide("one", Event.SKIP, " ")
+        assert workspace_files(engine.release.workspace) == before
+        assert engine.decide("two", Event.SKIP, "not this time") is Status.SKIPPED
+        assert engine.decide("two", Event.UNSKIP, "after all") is Status.PENDING
+        assert engine.state.steps["two"].reason == "after all"
+        assert engine.decide("two", Event.MARK_DONE, "did it") is Status.DONE
+        assert engine.state.steps["two"].reason == "by hand: did it"

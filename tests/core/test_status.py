@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rmtui.core.errors import IllegalTransition, RmtuiError
 from rmtui.core.status import (
+    DECISIONS,
     EVENTS_NEEDING_REASON,
     RULES,
     RUNNABLE,
@@ -122,6 +123,11 @@ def test_the_table_says_which_events_need_a_reason() -> None:
         require_reason(event, "the docs server is down")
     for event in set(Event) - EVENTS_NEEDING_REASON:
         require_reason(event, "")
+
+
+def test_the_rm_decides_skip_mark_done_retry_and_unskip() -> None:
+    assert DECISIONS == (Event.SKIP, Event.MARK_DONE, Event.RETRY, Event.UNSKIP)
+    assert set(DECISIONS) >= EVENTS_NEEDING_REASON
 
 
 @given(st.lists(st.sampled_from(list(Event)), max_size=60))
