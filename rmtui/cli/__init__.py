@@ -9,11 +9,14 @@ answer; for everything else, attributes included, it is the click group `rmtui.c
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from rmtui import __version__
 
+# Not typing.TYPE_CHECKING: importing typing alone would double what `--version` costs.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import click
 
 # What click's version option prints for `rmtui --version` (a test holds them equal).
