@@ -1,4 +1,4 @@
-"""`rmtui skip`, `mark-done`, `retry`, `unskip` and `status` on a release that has not run yet."""
+"""`rmtui skip`, `mark-done`, `retry`, `unskip` and `status` on a release whose steps never ran."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from rmtui.cli import main
+from rmtui.core.status import Status
+from rmtui.core.store import StateStore
 from rmtui.usecases.lifecycle import create_release
 from tests.helpers import fake_release, journal_lines
 
@@ -80,3 +82,22 @@ def test_mark_done_by_hand_counts_in_the_standing(workspace: Path) -> None:
     assert doc["progress"]["done"] == 1  # type: ignore[index]
     assert doc["overall"] == "in progress"
     assert doc["next"] == "signing.preflight"
+
+
+def test_status_says_what_runs_next_and_who_is_awaited_meanwhile(workspace: Path) -> None:
+    in_order = [step["id"] for step in _status(workspace)["steps"]]  # type: ignore[attr-defined]
+    store = StateStore(workspace / "state.json")
+    state = store.load()
+    for step_id in in_order[: in_order.index("handoff.experts")]:
+        state.steps[step_id].status = Status.DONE
+    state.steps["handoff.experts"].status = Status.WAITING
+    state.steps["handoff.experts"].waiting_on = ["Windows", "macOS"]
+    store.save(state)
+    doc = _status(workspace)
+    assert doc["overall"] == "in progress"
+    assert doc["next"] == "export.source"
+    assert doc["waiting"] == {"handoff.experts": ["Windows", "macOS"]}
+    code, out, err = _rmtui("status", workspace)
+    assert code == 0, err
+    assert "next: export.source" in out
+    assert "meanwhile handoff.experts waits on Windows, macOS" in out
