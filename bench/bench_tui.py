@@ -152,11 +152,11 @@ def bench_paint(runs: int, env: dict[str, str]) -> dict[str, Any]:
 
 def flood_release(workspace: Path, lines: int) -> Any:
     """A release whose plan is one step printing `lines` lines; returns (release, plan)."""
+    from rmtui.cli.terminal_prompter import TerminalPrompter
     from rmtui.core.engine import Engine
     from rmtui.core.release import Release, builtin_profile
     from rmtui.core.step import Action, Phase, Plan, Probe, Step, StepContext
     from rmtui.core.version import parse_version
-    from rmtui.headless import TerminalPrompter
     from rmtui.ops import shell
 
     class FloodStep(Step):
@@ -206,8 +206,8 @@ class StepTimer:
 
 
 def flood_headless(workdir: Path, lines: int) -> tuple[float, float]:
+    from rmtui.cli.terminal_prompter import TerminalListener, TerminalPrompter
     from rmtui.core.engine import Engine
-    from rmtui.headless import TerminalListener, TerminalPrompter
 
     release, plan = flood_release(workdir, lines)
     timer = StepTimer()

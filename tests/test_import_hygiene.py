@@ -109,18 +109,13 @@ def test_every_module_below_the_tui_imports_without_textual() -> None:
         import importlib, pkgutil, sys
         import rmtui
         names = []
-        for package in ("rmtui.core", "rmtui.ops", "rmtui.steps", "rmtui.sandbox"):
+        for package in (
+            "rmtui.core", "rmtui.ops", "rmtui.steps", "rmtui.sandbox", "rmtui.usecases", "rmtui.cli"
+        ):
             module = importlib.import_module(package)
             for info in pkgutil.walk_packages(module.__path__, package + "."):
                 importlib.import_module(info.name)
                 names.append(info.name)
-        for name in (
-            "rmtui.headless",
-            "rmtui.usecases.lifecycle",
-            "rmtui.usecases.standing",
-            "rmtui.cli",
-        ):
-            importlib.import_module(name)
         loaded = [m for m in sys.modules if m == "textual" or m.startswith("textual.")]
         assert not loaded, loaded[:5]
         print(len(names))
@@ -133,34 +128,103 @@ def test_every_module_below_the_tui_imports_without_textual() -> None:
     assert int(done.stdout.strip()) >= 20
 
 
+# -- fast status: the read-only views import nothing that talks to git, GPG or Sigstore ------
+
+HEAVY = ("git", "gnupg", "sigstore", "textual")
+FAST_COMMANDS: list[tuple[str, ...]] = [
+    ("--version",),
+    ("status", "{ws}", "--json"),
+    ("status", "{ws}"),
+    ("journal", "{ws}"),
+    ("journal", "{ws}", "--verify"),
+]
+HEAVY_CHECK = textwrap.dedent(
+    """
+    import sys
+    import click
+    from rmtui.cli import main
+
+    try:
+        main.main(args=sys.argv[1:], prog_name="rmtui", standalone_mode=False)
+    except SystemExit as exc:
+        assert not exc.code, exc.code
+    except click.exceptions.Exit as exc:
+        assert not exc.exit_code, exc.exit_code
+    heavy = {HEAVY!r}
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy and m not in before)
+    print("HEAVY:", ",".join(loaded))
+    """
+).replace("{HEAVY!r}", repr(HEAVY))
+
+
+def _heavy_imports(args: list[str], preamble: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", preamble + HEAVY_CHECK, *args],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    line = [out for out in done.stdout.splitlines() if out.startswith("HEAVY:")][-1]
+    return [name for name in line.removeprefix("HEAVY:").strip().split(",") if name]
+
+
+@pytest.mark.parametrize("command", FAST_COMMANDS, ids=[" ".join(c) for c in FAST_COMMANDS])
+def test_status_and_journal_import_no_git_gpg_sigstore_or_textual(
+    command: tuple[str, ...], workspace: Path
+) -> None:
+    """The whole path, the step list included (rmtui.steps.plan must stay light too)."""
+    args = [part.format(ws=workspace) for part in command]
+    assert _heavy_imports(args, "import sys\nbefore = set()\n") == []
+
+
+@pytest.mark.parametrize("command", FAST_COMMANDS, ids=[" ".join(c) for c in FAST_COMMANDS])
+def test_the_command_line_adds_no_heavy_import_of_its_own(
+    command: tuple[str, ...], workspace: Path
+) -> None:
+    """Whatever the steps import, the CLI's own path to the status imports nothing heavy."""
+    args = [part.format(ws=workspace) for part in command]
+    preamble = "import sys\nimport rmtui.steps.plan\nbefore = set(sys.modules)\n"
+    assert _heavy_imports(args, preamble) == []
+
+
+def test_the_heavy_import_check_would_see_one(workspace: Path) -> None:
+    preamble = "import sys\nbefore = set()\nimport git\n"
+    assert "git" in _heavy_imports(["--version"], preamble)
+
+
 # -- layering, read from the source ----------------------------------------------------------
 
+# core -> ops -> steps -> use-case layer (usecases, sandbox) -> cli and tui: never upwards.
+ABOVE_STEPS = ("rmtui.usecases", "rmtui.sandbox", "rmtui.cli", "rmtui.tui")
 FORBIDDEN = {
-    "core": (
-        "textual",
-        "subprocess",
-        "rmtui.ops",
-        "rmtui.steps",
-        "rmtui.tui",
-        "rmtui.cli",
-        "rmtui.headless",
-        "rmtui.usecases",
-        "rmtui.sandbox",
-    ),
-    "ops": ("textual", "rmtui.steps", "rmtui.tui", "rmtui.cli", "rmtui.headless"),
-    "steps": ("textual", "rmtui.tui", "rmtui.cli"),
+    "core": ("textual", "subprocess", "rmtui.ops", "rmtui.steps", *ABOVE_STEPS),
+    "ops": ("textual", "rmtui.steps", *ABOVE_STEPS),
+    "steps": ("textual", *ABOVE_STEPS),
+    "usecases": ("textual", "rmtui.cli", "rmtui.tui"),
+    "sandbox": ("textual", "rmtui.cli", "rmtui.tui"),
+    # The one import of the TUI by the command line is the lazy launch, allowed below.
+    "cli": ("textual", "rmtui.tui"),
+    "tui": ("rmtui.cli",),
 }
+# (module, function) pairs allowed to import what their layer otherwise may not.
+ALLOWED_LAZY = {("cli/root.py", "open_tui"): "rmtui.tui.app"}
 PROCESS_CALLS = {"system", "popen", "spawnl", "spawnv", "execv", "execvp", "execl", "fork"}
 
 
-def _imports(path: Path) -> Iterator[tuple[int, str]]:
+def _imports(path: Path) -> Iterator[tuple[int, str, str]]:
+    """(line, imported module, enclosing top-level function or "") of every import in `path`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.lineno, node.module
+    for top in tree.body:
+        where = top.name if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef) else ""
+        for node in ast.walk(top):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield node.lineno, alias.name, where
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                yield node.lineno, node.module, where
 
 
 def _matches(name: str, banned: str) -> bool:
@@ -174,10 +238,31 @@ def test_layers_import_downwards_only(layer: str) -> None:
     offences = [
         f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}"
         for path in modules
-        for line, name in _imports(path)
+        for line, name, where in _imports(path)
         if any(_matches(name, banned) for banned in FORBIDDEN[layer])
+        and ALLOWED_LAZY.get((str(path.relative_to(PACKAGE)), where)) != name
     ]
     assert offences == []
+
+
+def test_the_only_tui_import_of_the_command_line_is_the_lazy_launch() -> None:
+    found = [
+        (str(path.relative_to(PACKAGE)), where, name)
+        for path in sorted((PACKAGE / "cli").rglob("*.py"))
+        for _line, name, where in _imports(path)
+        if _matches(name, "rmtui.tui")
+    ]
+    assert found == [("cli/root.py", "open_tui", "rmtui.tui.app")]
+
+
+def test_the_command_line_lives_in_its_package() -> None:
+    loose = sorted(
+        path.name
+        for path in PACKAGE.glob("*.py")
+        if path.name.startswith("cli") or path.name == "headless.py"
+    )
+    assert loose == []
+    assert (PACKAGE / "cli" / "__init__.py").is_file()
 
 
 def test_core_never_starts_processes() -> None:
@@ -197,8 +282,7 @@ def test_core_never_starts_processes() -> None:
 def test_every_module_says_what_it_is_for() -> None:
     missing = [
         str(path.relative_to(PACKAGE.parent))
-        for layer in ("core", "ops", "steps")
-        for path in sorted((PACKAGE / layer).rglob("*.py"))
+        for path in sorted(PACKAGE.rglob("*.py"))
         if not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert missing == []

@@ -34,8 +34,3 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
-
-
-def has_secrets() -> bool:
-    with _lock:
-        return bool(_secrets)

@@ -7,7 +7,6 @@ import os
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,9 @@ def rmtui_home() -> Path:
 
 def builtin_profile(name: str) -> Profile:
     try:
+        # Imported here: importlib.resources costs `rmtui status` more than the rest of core.
+        from importlib import resources
+
         text = resources.files("rmtui.profiles").joinpath(f"{name}.toml").read_text("utf-8")
     except FileNotFoundError:
         raise ProfileError(
@@ -91,11 +93,6 @@ class Release:
     @property
     def lock_path(self) -> Path:
         return self.workspace / "lock"
-
-    @property
-    def display_name(self) -> str:
-        kind = "rehearsal" if self.rehearsal else "release"
-        return f"{self.version} ({kind})"
 
 
 RELEASE_FILE = "release.toml"

@@ -208,10 +208,9 @@ def build_sandbox(
         security_only=security_only,
         created=now_utc(),
     )
-    from rmtui.headless import TerminalPrompter
     from rmtui.usecases.lifecycle import create_release
 
-    create_release(release, TerminalPrompter(assume_yes=True))
+    create_release(release)
     register_workspace(sandbox.workspace)
     return sandbox, release
 

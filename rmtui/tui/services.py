@@ -55,7 +55,6 @@ def start_release(request: ReleaseRequest, clock: Clock) -> Path:
     """Create the workspace of a real release from a profile file (as `rmtui start` does)."""
     from rmtui.core.profile import load_profile
     from rmtui.core.release import Release, releases_root
-    from rmtui.headless import TerminalPrompter
     from rmtui.usecases.lifecycle import create_release
 
     assert request.profile_file is not None
@@ -68,7 +67,7 @@ def start_release(request: ReleaseRequest, clock: Clock) -> Path:
         security_only=request.security_only,
         created=clock(),
     )
-    create_release(release, TerminalPrompter(interactive=False))
+    create_release(release)
     return release.workspace
 
 

@@ -7,16 +7,17 @@ from pathlib import Path
 
 from rmtui.core.engine import Engine
 from rmtui.core.events import Listener
+from rmtui.core.ledger import Ledger
 from rmtui.core.release import Release, load_release, now_utc, write_release_file
 from rmtui.core.step import Prompter
 from rmtui.steps.plan import build_plan
 
 
-def create_release(release: Release, prompter: Prompter) -> None:
-    """Write release.toml, then state.json and the journal's first line."""
+def create_release(release: Release) -> None:
+    """Write release.toml, then state.json and the journal's first line (nobody is asked)."""
     release.workspace.mkdir(parents=True, exist_ok=True)
     write_release_file(release)
-    Engine(release, build_plan(release), prompter).initialise()
+    Ledger(release, build_plan(release)).initialise()
 
 
 def make_engine(

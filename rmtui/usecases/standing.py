@@ -1,4 +1,4 @@
-"""Where a release stands: the one-line summary and the `rmtui status --json` document."""
+"""Where a release stands, read without the lock: the home screen's row and `rmtui status`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rmtui.core.engine import Engine
-from rmtui.core.release import load_release
-from rmtui.core.status import SETTLED, Status
-from rmtui.core.store import StateStore
+from rmtui.core.release import Release, load_release
+from rmtui.core.standing import Standing, standing
+from rmtui.core.step import Plan
+from rmtui.core.store import ReleaseState, StateStore, StepRecord
 from rmtui.steps.plan import build_plan
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    """A release read for showing: its inputs, its plan and its state (nothing is locked)."""
+
+    release: Release
+    plan: Plan
+    state: ReleaseState
+
+    @property
+    def standing(self) -> Standing:
+        return standing(self.plan, self.state)
+
+    def record(self, step_id: str) -> StepRecord:
+        return self.state.steps.get(step_id) or StepRecord()
+
+
+def read_release(workspace: Path) -> ReleaseView:
+    """Read-only: never takes the lock, so it works while another process drives the release."""
+    release = load_release(workspace)
+    plan = build_plan(release)
+    return ReleaseView(release, plan, StateStore(release.state_path).load())
 
 
 @dataclass(frozen=True)
@@ -35,46 +58,30 @@ class ReleaseSummary:
 def summarise(workspace: Path) -> ReleaseSummary:
     """Read-only summary; never takes the lock, so it works while another process drives."""
     try:
-        release = load_release(workspace)
-        plan = build_plan(release)
-        state = StateStore(release.state_path).load()
+        view = read_release(workspace)
     except Exception as exc:
         return ReleaseSummary(
             workspace, workspace.name, "?", False, 0, 0, "", "unreadable", str(exc)
         )
-    statuses = [state.steps.get(s.id) for s in plan]
-    done = sum(1 for r in statuses if r is not None and r.status in SETTLED)
-    kinds = {r.status for r in statuses if r is not None}
-    if done == len(plan):
-        overall = "done"
-    elif Status.FAILED in kinds:
-        overall = "failed"
-    elif Status.RUNNING in kinds:
-        overall = "running"
-    elif Status.WAITING in kinds:
-        overall = "waiting"
-    elif done == 0:
-        overall = "not started"
-    else:
-        overall = "in progress"
+    release, now = view.release, view.standing
     return ReleaseSummary(
         workspace=workspace,
         version=str(release.version),
         type=release.release_type.value + (" (security)" if release.security_only else ""),
         rehearsal=release.rehearsal,
-        done=done,
-        total=len(plan),
-        last_activity=state.updated or "",
-        state=overall,
+        done=now.done,
+        total=now.total,
+        last_activity=view.state.updated or "",
+        state=now.overall,
     )
 
 
-def status_document(engine: Engine) -> dict[str, Any]:
+def status_document(view: ReleaseView) -> dict[str, Any]:
     """What `rmtui status --json` prints; scripts and later tools rely on these keys."""
-    release = engine.release
+    release, now = view.release, view.standing
     steps = []
-    for step in engine.plan:
-        record = engine.state.steps[step.id]
+    for step in view.plan:
+        record = view.record(step.id)
         steps.append(
             {
                 "id": step.id,
@@ -92,17 +99,18 @@ def status_document(engine: Engine) -> dict[str, Any]:
                 "waiting_on": record.waiting_on,
             }
         )
-    done, total = engine.progress()
-    next_step = engine.next_step()
     return {
         "version": str(release.version),
         "type": release.release_type.value,
         "security_only": release.security_only,
         "rehearsal": release.rehearsal,
         "workspace": str(release.workspace),
-        "progress": {"done": done, "total": total},
-        "next": next_step.id if next_step is not None else None,
-        "blocked": engine.blocked_reason(),
-        "facts": {k: v.get("value") for k, v in engine.state.facts.items()},
+        "overall": now.overall,
+        "progress": {"done": now.done, "total": now.total},
+        "next": now.next_step,
+        "blocked": now.blocked,
+        "waiting": {step_id: list(roles) for step_id, roles in now.waiting.items()},
+        "line": now.line,
+        "facts": {k: v.get("value") for k, v in view.state.facts.items()},
         "steps": steps,
     }

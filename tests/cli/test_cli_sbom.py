@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rmtui.cli_sbom import sbom
+from rmtui.cli.sbom import sbom
 from tests.ops.test_sbom import NEW_COMPONENTS, OLD_COMPONENTS, release_sboms
 
 
@@ -99,5 +99,5 @@ def test_help_documents_the_exit_status() -> None:
 
 
 def test_cli_sbom_does_not_import_textual() -> None:
-    probe = "import sys, rmtui.cli_sbom; sys.exit('textual' in sys.modules)"
+    probe = "import sys, rmtui.cli.sbom; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner, Result
 from keyring.backends import fail
 
-from rmtui import cli_secrets
-from rmtui.cli_secrets import secrets
+from rmtui.cli import secrets as cli_secrets
+from rmtui.cli.secrets import secrets
 from rmtui.ops.secrets import Secrets
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from rmtui import cli_verify
-from rmtui.cli_verify import CheckResult, VerifyRequest, register_check, run_checks, verify
+from rmtui.cli.verify import verify
 from rmtui.core.errors import RmtuiError
+from rmtui.usecases import verification
+from rmtui.usecases.verification import CheckResult, VerifyRequest, register_check, run_checks
 from tests.conftest import sigstore_fixtures
 from tests.helpers import GpgTestHome, gpg_home_with_key
 
@@ -275,7 +276,7 @@ def test_empty_folder_fails(tmp_path: Path) -> None:
 def test_registered_and_extra_checks_add_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_verify, "_registered", [])
+    monkeypatch.setattr(verification, "_registered", [])
     artifact = tmp_path / "Python-3.13.1.tgz"
     artifact.write_bytes(b"x")
     artifact.with_name(artifact.name + ".asc").write_text("unchecked")
@@ -300,8 +301,8 @@ def test_registered_and_extra_checks_add_rows(
 def test_verify_never_imports_textual(fixtures: Path) -> None:
     code = (
         "import sys\n"
-        "from rmtui.cli_verify import verify\n"
-        "import rmtui.cli_secrets, rmtui.ops.gpg, rmtui.ops.sigstore, rmtui.ops.secrets\n"
+        "from rmtui.cli.verify import verify\n"
+        "import rmtui.cli.secrets, rmtui.ops.gpg, rmtui.ops.sigstore, rmtui.ops.secrets\n"
         f"verify([{str(fixtures / 'bundle_v3.txt')!r}, *{STAGING!r}, '--staging'],"
         " standalone_mode=False)\n"
         "assert 'textual' not in sys.modules, 'textual was imported'\n"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from rmtui.cli.terminal_prompter import TerminalPrompter
 from rmtui.core.errors import RmtuiError
 from rmtui.core.redact import redact
 from rmtui.core.step import Action, PointOfNoReturn
-from rmtui.headless import TerminalPrompter
 
 
 def _point(*, rehearsal: bool) -> PointOfNoReturn:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from rmtui.core.engine import Engine, Interruption, Settlement
 from rmtui.core.errors import RmtuiError, StateError, StepFailed
 from rmtui.core.events import FactRecorded, Notice
 from rmtui.core.redact import MASK, register_secret
-from rmtui.core.status import Status
+from rmtui.core.status import Event, Status
 from rmtui.core.step import Probe, StepContext, Waiting
-from rmtui.core.store import Journal, StateStore
+from rmtui.core.store import StateStore
 from tests.helpers import (
     FakeStep,
     RecordingListener,
@@ -387,110 +385,98 @@ def test_opening_a_corrupt_state_changes_nothing_and_frees_the_lock(tmp_path: Pa
     engine.lock.release()
 
 
-# -- resume: a step left running is settled by its probe ------------------------------------
+# -- run on around a wait ---------------------------------------------------------------------
 
 
-def _leave_running(tmp_path: Path, step: FakeStep) -> Path:
-    """A release whose step `one` was running when its process died."""
-    engine = new_engine(_ws(tmp_path), [step, FakeStep("two")])
+def _hand_off(_ctx: StepContext) -> Waiting:
+    return Waiting(("Windows", "macOS"), "build the installers")
+
+
+def test_run_on_goes_on_around_a_wait_and_says_what_is_awaited(tmp_path: Path) -> None:
+    steps = [
+        FakeStep("tag"),
+        FakeStep("handoff", run=_hand_off, requires=("tag",)),
+        FakeStep("tarballs", requires=("tag",)),
+        FakeStep("sbom", requires=("tarballs",)),
+        FakeStep("sign", requires=("handoff", "sbom")),
+        FakeStep("push", requires=("tag",), irreversible=True),
+    ]
+    engine = new_engine(_ws(tmp_path), steps, ScriptedPrompter(confirm_by_default=True))
     with engine.opened():
-        engine.run_step("one")
-    store = StateStore(engine.release.state_path)
-    # Edit state.json as a kill between "running" and "done" leaves it.
-    data = json.loads(store.path.read_text())
-    data["steps"]["one"]["status"] = "running"
-    data["steps"]["one"]["finished"] = None
-    store.path.write_text(json.dumps(data))
-    return engine.release.workspace
+        assert engine.run_until() is Status.WAITING
+        statuses = {sid: r.status for sid, r in engine.state.steps.items()}
+        assert statuses == {
+            "tag": Status.DONE,
+            "handoff": Status.WAITING,
+            "tarballs": Status.DONE,
+            "sbom": Status.DONE,
+            "sign": Status.PENDING,
+            "push": Status.PENDING,
+        }
+        # push needs only the tag, but the plan's order keeps it after signing.
+        assert steps[5].runs == 0
+        assert engine.next_step() is None
+        assert engine.blocked_reason() == "sign needs handoff (waiting on Windows, macOS)"
+        assert engine.standing().overall == "waiting"
+        # Nothing left to run: a second run-on changes nothing and says the same.
+        assert engine.run_until() is Status.WAITING
+        engine.fulfil("handoff", "Windows")
+        engine.fulfil("handoff", "macOS")
+        assert engine.run_until() is Status.DONE
+        assert engine.is_complete()
+    assert [s.runs for s in steps] == [1, 1, 1, 1, 1, 1]
 
 
-def _reopen(workspace: Path, step: FakeStep) -> Engine:
-    return new_engine(workspace, [step, FakeStep("two")], initialise=False)
+def test_run_on_still_stops_at_a_failure_after_a_wait(tmp_path: Path) -> None:
+    def broken(_ctx: StepContext) -> None:
+        raise StepFailed("the tarball is wrong", "look at it")
 
-
-def test_resume_probe_done_settles_done_without_running_again(tmp_path: Path) -> None:
-    step = FakeStep("one", probe=lambda _ctx: Probe.done("tag in place", {"tag.sha": "e" * 40}))
-    workspace = _leave_running(tmp_path, step)
-    step.runs = 0
-    engine = _reopen(workspace, step)
-    with engine.opened() as interruptions:
-        assert [i.step_id for i in interruptions] == ["one"]
-        record = engine.state.steps["one"]
-        assert record.status is Status.DONE
-        assert "resumed" in record.reason and "tag in place" in record.reason
-        assert engine.state.fact("tag.sha") == "e" * 40
-        engine.run_until()
-    assert step.runs == 0
-    assert _status(workspace, "two") is Status.DONE
-
-
-def test_resume_probe_not_done_runs_the_step_again(tmp_path: Path) -> None:
-    step = FakeStep("one", probe=lambda _ctx: Probe.not_done("no tag"))
-    workspace = _leave_running(tmp_path, step)
-    step.runs = 0
-    engine = _reopen(workspace, step)
+    steps = [
+        FakeStep("handoff", run=_hand_off),
+        FakeStep("tarballs", run=broken),
+        FakeStep("sbom"),
+    ]
+    engine = new_engine(_ws(tmp_path), steps)
     with engine.opened():
-        assert engine.state.steps["one"].status is Status.PENDING
-        engine.run_until()
-        assert engine.state.steps["one"].attempts == 2
-    assert step.runs == 1
-    assert _status(workspace, "one") is Status.DONE
+        assert engine.run_until() is Status.FAILED
+        assert engine.state.steps["handoff"].status is Status.WAITING
+        assert engine.state.steps["sbom"].status is Status.PENDING
+        assert engine.standing().overall == "failed"
 
 
-@pytest.mark.parametrize(
-    "probe",
-    [Probe.unknown("cannot reach GitHub"), Probe.inconsistent("tag points elsewhere")],
-    ids=["unknown", "inconsistent"],
-)
-def test_resume_an_undecided_probe_fails_for_the_rm(tmp_path: Path, probe: Probe) -> None:
-    step = FakeStep("one", probe=lambda _ctx: probe, check="the tag on the fork")
-    workspace = _leave_running(tmp_path, step)
-    step.runs = 0
-    engine = _reopen(workspace, step)
+def test_run_on_with_stop_after_a_step_behind_a_wait(tmp_path: Path) -> None:
+    steps = [FakeStep("handoff", run=_hand_off), FakeStep("tarballs"), FakeStep("sbom")]
+    engine = new_engine(_ws(tmp_path), steps)
     with engine.opened():
-        record = engine.state.steps["one"]
-        assert record.status is Status.FAILED
-        assert record.error.startswith("interrupted: check the tag on the fork")
-        assert probe.why in record.error
-        assert record.hint
-    assert step.runs == 0
+        assert engine.run_until("tarballs") is Status.DONE
+        assert engine.state.steps["sbom"].status is Status.PENDING
+        assert engine.state.steps["handoff"].status is Status.WAITING
 
 
-def test_resume_a_probe_that_crashes_counts_as_unknown(tmp_path: Path) -> None:
-    def broken(_ctx: StepContext) -> Probe:
-        raise OSError("disk on fire")
-
-    step = FakeStep("one", probe=broken)
-    workspace = _leave_running(tmp_path, FakeStep("one"))
-    engine = _reopen(workspace, step)
+def test_only_runnable_statuses_run(tmp_path: Path) -> None:
+    engine = new_engine(_ws(tmp_path), [FakeStep("handoff", run=_hand_off)])
     with engine.opened():
-        record = engine.state.steps["one"]
-        assert record.status is Status.FAILED
-        assert "the probe itself failed: OSError: disk on fire" in record.error
+        engine.run_step("handoff")
+        with pytest.raises(RmtuiError) as caught:
+            engine.run_step("handoff")
+        assert caught.value.problem == "handoff is waiting; only pending or failed steps run"
+        assert "rmtui handoff import" in caught.value.hint
 
 
-def test_the_rm_may_overrule_the_probe(tmp_path: Path) -> None:
-    step = FakeStep("one", probe=lambda _ctx: Probe.unknown("no idea"))
-    workspace = _leave_running(tmp_path, step)
-    engine = _reopen(workspace, step)
-    with engine.opened(auto_settle=False) as interruptions:
-        assert interruptions == [Interruption("one", Probe.unknown("no idea"))]
-        assert engine.default_settlement(interruptions[0].probe) is Settlement.MARK_FAILED
-        assert engine.settle(interruptions[0], Settlement.ACCEPT_DONE) is Status.DONE
-
-
-def test_a_crash_between_journal_and_state_write_is_resumed(tmp_path: Path) -> None:
-    # The journal is written first: a kill before state.json is saved leaves the journal one
-    # line ahead. That is a consistent history and must open.
-    engine = new_engine(_ws(tmp_path), [FakeStep("one"), FakeStep("two")])
-    workspace = engine.release.workspace
-    before_state = (workspace / "state.json").read_bytes()
+def test_the_rms_decisions_go_through_one_door(tmp_path: Path) -> None:
+    steps = [FakeStep("one", run=_hand_off), FakeStep("two")]
+    engine = new_engine(_ws(tmp_path), steps)
     with engine.opened():
-        engine.run_step("one")
-    (workspace / "state.json").write_bytes(before_state)
-    again = new_engine(workspace, [FakeStep("one"), FakeStep("two")], initialise=False)
-    with again.opened():
-        again.run_until()
-        assert again.is_complete()
-    state = StateStore(workspace / "state.json").load()
-    assert Journal(workspace / "journal.jsonl").verify((state.journal_seq, state.journal_sha)) == []
+        before = workspace_files(engine.release.workspace)
+        with pytest.raises(RmtuiError) as caught:
+            engine.decide("one", Event.SUCCEED)
+        assert caught.value.problem == "'succeed' is not a decision the RM makes"
+        assert caught.value.hint == "the RM may skip, mark_done, retry, unskip"
+        with pytest.raises(RmtuiError, match="a reason is required to skip"):
+            engine.decide("one", Event.SKIP, " ")
+        assert workspace_files(engine.release.workspace) == before
+        assert engine.decide("two", Event.SKIP, "not this time") is Status.SKIPPED
+        assert engine.decide("two", Event.UNSKIP, "after all") is Status.PENDING
+        assert engine.state.steps["two"].reason == "after all"
+        assert engine.decide("two", Event.MARK_DONE, "did it") is Status.DONE
+        assert engine.state.steps["two"].reason == "by hand: did it"

@@ -74,7 +74,7 @@ HOLDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from rmtui.headless import TerminalPrompter
+    from rmtui.cli.terminal_prompter import TerminalPrompter
     from rmtui.usecases.lifecycle import make_engine
 
     engine = make_engine(Path(sys.argv[1]), TerminalPrompter(assume_yes=True, interactive=False))

@@ -12,13 +12,21 @@ from hypothesis import strategies as st
 
 from rmtui.core.errors import IllegalTransition, RmtuiError
 from rmtui.core.status import (
+    DECISIONS,
     EVENTS_NEEDING_REASON,
+    RULES,
+    RUNNABLE,
     SETTLED,
+    SKIPPABLE,
     TRANSITIONS,
     Event,
     Status,
     allowed_events,
+    can,
+    needs_reason,
     next_status,
+    require_reason,
+    statuses_allowing,
 )
 from rmtui.core.step import Probe, Waiting
 from rmtui.core.store import Journal, StateStore
@@ -87,6 +95,39 @@ def test_done_is_final_and_running_only_ends_through_the_engine() -> None:
 def test_settled_statuses_and_reasons() -> None:
     assert {Status.DONE, Status.SKIPPED} == SETTLED
     assert {Event.SKIP, Event.MARK_DONE} == EVENTS_NEEDING_REASON
+
+
+@pytest.mark.parametrize(("status", "event"), GRID, ids=[f"{s}-{e}" for s, e in GRID])
+def test_can_is_the_table(status: Status, event: Event) -> None:
+    assert can(status, event) is ((status, event) in TRANSITIONS)
+    assert (status in statuses_allowing(event)) is can(status, event)
+
+
+def test_what_runs_and_what_may_be_skipped_comes_from_the_table() -> None:
+    assert {Status.PENDING, Status.FAILED} == RUNNABLE
+    assert {Status.PENDING, Status.FAILED, Status.WAITING} == SKIPPABLE
+    assert statuses_allowing(Event.MARK_DONE) == SKIPPABLE
+    assert statuses_allowing(Event.RETRY) == {Status.FAILED}
+
+
+def test_the_table_says_which_events_need_a_reason() -> None:
+    assert set(RULES) == set(Event), "every event has exactly one rule"
+    for event in Event:
+        assert needs_reason(event) is (event in EVENTS_NEEDING_REASON)
+    for event, doing in ((Event.SKIP, "skip"), (Event.MARK_DONE, "mark a step done by hand")):
+        for blank in ("", "   "):
+            with pytest.raises(RmtuiError) as caught:
+                require_reason(event, blank)
+            assert caught.value.problem == f"a reason is required to {doing}"
+            assert "journal" in caught.value.hint
+        require_reason(event, "the docs server is down")
+    for event in set(Event) - EVENTS_NEEDING_REASON:
+        require_reason(event, "")
+
+
+def test_the_rm_decides_skip_mark_done_retry_and_unskip() -> None:
+    assert DECISIONS == (Event.SKIP, Event.MARK_DONE, Event.RETRY, Event.UNSKIP)
+    assert set(DECISIONS) >= EVENTS_NEEDING_REASON
 
 
 @given(st.lists(st.sampled_from(list(Event)), max_size=60))

@@ -20,11 +20,9 @@ from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
 from rmtui.sandbox.build import DEFAULT_VERSION, Sandbox, sandbox_profile
 from rmtui.steps.plan import build_plan
-from rmtui.usecases.lifecycle import make_engine
-from rmtui.usecases.standing import status_document
+from rmtui.usecases.standing import read_release, status_document
 from tests.helpers import (
     FIXED_GIT_DATES,
-    ScriptedPrompter,
     child_env,
     git,
     journal_lines,
@@ -106,9 +104,7 @@ class Outcome:
 
 
 def outcome_of(sandbox: Sandbox) -> Outcome:
-    engine = make_engine(sandbox.workspace, ScriptedPrompter())
-    engine.peek()
-    doc = status_document(engine)
+    doc = status_document(read_release(sandbox.workspace))
     facts: dict[str, Any] = doc["facts"]
     frozen = git("config", "--get-all", "rmtui.frozen", cwd=sandbox.upstream, check=False)
     return Outcome(

@@ -6,6 +6,7 @@ Every release type is rehearsed end to end in test_release_types.py.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from tests.helpers import (
     git,
     journal_lines,
     kill_group,
+    make_sandbox,
     rmtui,
     short_tmpdir,
     status_json,
@@ -86,6 +88,21 @@ def test_rehearse_auto_builds_the_sandbox_and_completes_every_step(root: Path) -
             kind = git("cat-file", "-t", value, cwd=directory / "cpython")
             assert kind in ("commit", "tag"), f"fact {key} names no real object"
 
+    # Work went on around the hand-off: the source was built and tested while the experts
+    # (the sandbox's stand-ins) were awaited, and nothing was signed before they delivered.
+    entries = journal_lines(workspace)
+    done_at = {
+        e["step"]: e["seq"]
+        for e in entries
+        if e["kind"] == "transition" and e["new"] in ("done", "skipped")
+    }
+    waited = next(e["seq"] for e in entries if e.get("event") == "wait")
+    delivered = [e["seq"] for e in entries if e["kind"] == "fulfilled"]
+    assert len(delivered) == 2
+    for built in ("export.source", "export.verify", "sbom.generate", "artifacts.test"):
+        assert waited < done_at[built] < min(delivered), built
+    assert done_at["sign.artifacts"] > max(delivered)
+
 
 def test_rehearse_refuses_a_directory_that_is_not_empty(root: Path) -> None:
     directory = root / "busy"
@@ -136,3 +153,44 @@ def test_an_interrupted_rehearsal_is_finished_by_rmtui_run(root: Path) -> None:
     assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr
     assert "The release is complete." in resumed.stdout
     _assert_finished(workspace)
+
+
+@pytest.mark.slow
+def test_rmtui_run_builds_around_the_wait_and_says_who_is_awaited(root: Path) -> None:
+    sandbox, _release = make_sandbox(root / "sb")
+    workspace = sandbox.workspace
+    # Without the sandbox's stand-ins, the rehearsal waits for the experts as a release does.
+    deliveries = root / "from-the-experts"
+    shutil.move(sandbox.experts, deliveries)
+
+    first = rmtui("run", workspace, "--yes", "--quiet")
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr
+    awaited = "sign.artifacts needs handoff.experts (waiting on Windows, macOS)"
+    assert f"stopped: {awaited}" in first.stdout
+    doc = status_json(workspace)
+    statuses = {step_id: step["status"] for step_id, step in doc.steps.items()}
+    for built in ("export.source", "docs.build", "export.verify", "sbom.generate"):
+        assert statuses[built] == "done", (built, statuses)
+    assert statuses["artifacts.test"] == "done", statuses
+    assert statuses["handoff.experts"] == "waiting"
+    assert statuses["sign.artifacts"] == statuses["upstream.push"] == "pending"
+    assert doc.data["overall"] == "waiting"
+    assert doc.data["next"] is None
+    assert doc.data["blocked"] == awaited
+    assert doc.data["waiting"] == {"handoff.experts": ["Windows", "macOS"]}
+    progress = doc.data["progress"]
+    assert doc.data["line"] == (
+        f"waiting: {progress['done']}/{progress['total']} done or skipped · blocked: {awaited}"
+    )
+    shown = rmtui("status", workspace)
+    assert shown.returncode == 0, shown.stderr
+    assert f"blocked: {awaited}" in shown.stdout
+
+    for role, folder in (("Windows", "windows"), ("macOS", "macos")):
+        imported = rmtui("handoff", "import", workspace, deliveries / folder, "--role", role)
+        assert imported.returncode == 0, imported.stdout + imported.stderr
+    second = rmtui("run", workspace, "--yes", "--quiet")
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr
+    assert "The release is complete." in second.stdout
+    steps = _assert_finished(workspace)
+    assert steps["export.source"]["attempts"] == 1, "the tarballs were built once, early"

@@ -259,7 +259,7 @@ def _release(workspace: Path, method: str, api: str = "https://api.github.com") 
 def _engine(tmp_path: Path, method: str, prompter: ScriptedPrompter, api: str = "") -> Engine:
     workspace = tmp_path / "ws"
     if not (workspace / "state.json").exists():
-        create_release(_release(workspace, method, api or "https://api.github.com"), prompter)
+        create_release(_release(workspace, method, api or "https://api.github.com"))
     return make_engine(workspace, prompter)
 
 

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from keyring.backends import fail
 
-from rmtui.cli_verify import verify
+from rmtui.cli.verify import verify
 from rmtui.core.engine import Engine, FactView
 from rmtui.core.profile import profile_from_dict
 from rmtui.core.release import Release

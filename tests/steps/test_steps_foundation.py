@@ -108,7 +108,7 @@ def checkout(shared_root: Path) -> Iterator[Checkout]:
     _SHARED["count"] += 1
     workspace = shared_root / f"ws{_SHARED['count']}"
     release = dataclasses.replace(_SHARED["release"], workspace=workspace)
-    create_release(release, ScriptedPrompter())
+    create_release(release)
     here = Checkout(_SHARED["sandbox"], workspace, shared_root)
     try:
         yield here

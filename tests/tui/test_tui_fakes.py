@@ -18,6 +18,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from rmtui.cli.terminal_prompter import TerminalPrompter
 from rmtui.core.engine import Engine
 from rmtui.core.errors import StepFailed
 from rmtui.core.events import Listener
@@ -34,7 +35,6 @@ from rmtui.core.step import (
 )
 from rmtui.core.store import StateStore
 from rmtui.core.version import parse_version
-from rmtui.headless import TerminalPrompter
 from rmtui.ops import shell
 from rmtui.tui.app import RmtuiApp
 

@@ -12,12 +12,12 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
+from rmtui.cli.terminal_prompter import TerminalPrompter
 from rmtui.core.engine import Engine, Settlement
 from rmtui.core.release import load_release
 from rmtui.core.status import SETTLED, Status
 from rmtui.core.store import Journal, StateStore
 from rmtui.core.version import parse_version
-from rmtui.headless import TerminalPrompter
 from rmtui.sandbox.build import build_sandbox, stand_in_folders, stand_in_names
 from rmtui.steps.handoff import HANDOFF_STEP_ID
 from rmtui.tui.app import RmtuiApp

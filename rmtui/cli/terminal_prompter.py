@@ -1,4 +1,4 @@
-"""The headless runner's prompter and listener: questions and output on the terminal."""
+"""The terminal prompter and listener of `rmtui run`: questions and output on the terminal."""
 
 from __future__ import annotations
 

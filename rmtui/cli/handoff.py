@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rmtui.cli_common import friendly_errors
+from rmtui.cli.errors import friendly_errors
 
 
 @click.group(name="handoff")
@@ -33,8 +33,8 @@ def import_folder(release: str, directory: Path, role: str | None) -> None:
     Then the files are copied into the release's artifacts/, their digests journaled,
     SHA256SUMS refreshed, and handoff.experts stops waiting on that expert.
     """
+    from rmtui.cli.terminal_prompter import TerminalListener, TerminalPrompter
     from rmtui.core.release import resolve_workspace
-    from rmtui.headless import TerminalListener, TerminalPrompter
     from rmtui.steps.handoff import import_delivery
     from rmtui.usecases.lifecycle import make_engine
 

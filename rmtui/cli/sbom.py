@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from rmtui.cli_common import friendly_errors
+from rmtui.cli.errors import friendly_errors
 from rmtui.ops.sbom import diff_sboms, load_sbom, render_diff
 
 EXIT_IDENTICAL = 0

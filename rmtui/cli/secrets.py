@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from rmtui.cli_common import friendly_errors
+from rmtui.cli.errors import friendly_errors
 from rmtui.core.errors import SecretsError
 from rmtui.ops.secrets import SecretName, Secrets
 
