@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from rmtui.core.errors import RmtuiError
+from rmtui.tui.actions import HOME_ACTIONS, bindings, check
 from rmtui.tui.clock import short_time
 from rmtui.tui.commands import HomeCommands
 
@@ -51,16 +52,9 @@ class HomeScreen(Screen[None]):
 
     COMMANDS = {HomeCommands}
 
-    BINDINGS = [
-        Binding("enter", "open", "Open", id="open-release",
-                tooltip="Open the highlighted release"),
-        Binding("r", "rehearse", "Rehearse", id="rehearse",
-                tooltip="Build a sandbox and rehearse a release in it"),
-        Binding("n", "new_release", "New release", id="new-release",
-                tooltip="Start a real release from a profile file"),
-        Binding("g", "refresh", "Refresh", id="refresh",
-                tooltip="Read every release again"),
-    ]  # fmt: skip
+    BINDINGS = bindings(HOME_ACTIONS)
+
+    has_releases = reactive(False, bindings=True)
 
     def __init__(self) -> None:
         super().__init__()
@@ -121,7 +115,7 @@ class HomeScreen(Screen[None]):
                 key=str(summary.workspace),
             )
         empty = not summaries
-        self.refresh_bindings()
+        self.has_releases = not empty
         table.display = not empty
         self.query_one("#home-detail").display = not empty
         self.query_one("#welcome").display = empty
@@ -130,9 +124,7 @@ class HomeScreen(Screen[None]):
             self._describe(0)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open":
-            return bool(self.summaries)
-        return True
+        return check(HOME_ACTIONS, self, action)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
