@@ -42,6 +42,28 @@ WELCOME = (
 )
 
 
+def places(workspaces: list[Path], versions: list[str]) -> list[str]:
+    """Where each release lives, in a few characters: for releases that share a version
+    (two rehearsals of 3.13.10), the part of the path that tells them apart."""
+    shown: list[str] = []
+    for workspace, version in zip(workspaces, versions, strict=True):
+        parts = workspace.parts
+        twins = [w.parts for w, v in zip(workspaces, versions, strict=True) if v == version]
+        depth = 1
+        if len(twins) > 1:
+            # The last part of the path that no twin shares at the same place.
+            while depth < len(parts) and any(
+                len(t) >= depth and t[-depth] == parts[-depth] for t in twins if t != parts
+            ):
+                depth += 1
+        if len(twins) == 1 or depth == 1:
+            tail = "/".join(parts[-2:])
+        else:
+            tail = f"{parts[-depth]}/…"
+        shown.append(str(workspace) if len(parts) <= 3 else f"…/{tail}")
+    return shown
+
+
 def minutes(timestamp: str) -> str:
     """`2026-11-03T10:00:00Z` as `2026-11-03 10:00`."""
     return short_time(timestamp)[:16] or "—"
@@ -76,7 +98,7 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Version", "Type", "Kind", "Progress", "State", "Last activity")
+        table.add_columns("Version", "Type", "Kind", "Progress", "State", "Last activity", "Where")
         self.query_one("#welcome").display = False
 
     def on_screen_resume(self) -> None:
@@ -99,7 +121,8 @@ class HomeScreen(Screen[None]):
         self.summaries = summaries
         table = self.query_one(DataTable)
         table.clear()
-        for summary in summaries:
+        where = places([s.workspace for s in summaries], [s.version for s in summaries])
+        for summary, place in zip(summaries, where, strict=True):
             kind = (
                 Text("rehearsal", style="bold magenta")
                 if summary.rehearsal
@@ -112,6 +135,7 @@ class HomeScreen(Screen[None]):
                 summary.progress,
                 Text(summary.state, style=STATE_STYLE.get(summary.state, "")),
                 minutes(summary.last_activity),
+                Text(place, style="dim"),
                 key=str(summary.workspace),
             )
         empty = not summaries
