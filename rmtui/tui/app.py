@@ -101,6 +101,7 @@ class RmtuiApp(App[None]):
         return None
 
     def action_help(self) -> None:
+        from rmtui.tui.guidance import current_step
         from rmtui.tui.screens.help import HelpScreen, ProcessPosition, gather_keys
 
         if isinstance(self.screen, HelpScreen):
@@ -112,7 +113,7 @@ class RmtuiApp(App[None]):
         if release is not None and release.engine is not None:
             engine = release.engine
             position = ProcessPosition(
-                tuple(engine.plan), dict(engine.state.steps), release.current_step()
+                tuple(engine.plan), dict(engine.state.steps), current_step(engine)
             )
         self.push_screen(HelpScreen(keys, position))
 

@@ -11,6 +11,7 @@ from rmtui.core.status import Status
 
 if TYPE_CHECKING:
     from rmtui.core.engine import Engine
+    from rmtui.core.step import Step
 
 # The step whose waits the import action ends (rmtui.steps.handoff.HANDOFF_STEP_ID; that
 # module is loaded only once a plan is, to keep the first paint fast).
@@ -86,3 +87,11 @@ def _standing_line(engine: Engine, awaited: tuple[str, ...]) -> str:
         )
     blocked = engine.blocked_reason()
     return f"Blocked: {escape(blocked)}" if blocked else ""
+
+
+def current_step(engine: Engine) -> Step | None:
+    """The step the release is at: the running one, else the next one, else a stuck one."""
+    records = engine.state.steps
+    running = [s for s in engine.plan if records[s.id].status is Status.RUNNING]
+    stuck = [s for s in engine.plan if records[s.id].status in (Status.FAILED, Status.WAITING)]
+    return next(iter(running), None) or engine.next_step() or next(iter(stuck), None)

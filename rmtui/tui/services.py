@@ -32,6 +32,16 @@ def open_engine(
     return make_engine(workspace, prompter, listeners, clock=clock)
 
 
+def headless_prompter(*, assume_yes: bool = False) -> Prompter:
+    """The terminal prompter that never asks (for set-up outside the TUI: benches, tests)."""
+    # The one place the TUI imports the CLI layer's headless runner.
+    from rmtui.headless import TerminalPrompter
+
+    if assume_yes:
+        return TerminalPrompter(assume_yes=True)
+    return TerminalPrompter(interactive=False)
+
+
 def find_releases() -> list[ReleaseSummary]:
     """Every release rmtui knows, read without taking any lock."""
     from rmtui.core.release import all_workspaces
@@ -55,7 +65,6 @@ def start_release(request: ReleaseRequest, clock: Clock) -> Path:
     """Create the workspace of a real release from a profile file (as `rmtui start` does)."""
     from rmtui.core.profile import load_profile
     from rmtui.core.release import Release, releases_root
-    from rmtui.headless import TerminalPrompter
     from rmtui.usecases.lifecycle import create_release
 
     assert request.profile_file is not None
@@ -68,7 +77,7 @@ def start_release(request: ReleaseRequest, clock: Clock) -> Path:
         security_only=request.security_only,
         created=clock(),
     )
-    create_release(release, TerminalPrompter(interactive=False))
+    create_release(release, headless_prompter())
     return release.workspace
 
 

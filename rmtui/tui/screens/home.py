@@ -56,10 +56,8 @@ def places(workspaces: list[Path], versions: list[str]) -> list[str]:
                 len(t) >= depth and t[-depth] == parts[-depth] for t in twins if t != parts
             ):
                 depth += 1
-        if len(twins) == 1 or depth == 1:
-            tail = "/".join(parts[-2:])
-        else:
-            tail = f"{parts[-depth]}/…"
+        alone = len(twins) == 1 or depth == 1
+        tail = "/".join(parts[-2:]) if alone else f"{parts[-depth]}/…"
         shown.append(str(workspace) if len(parts) <= 3 else f"…/{tail}")
     return shown
 

@@ -176,3 +176,15 @@ class ManualMoves(Screen[None]):
             self._release.show_statusline()
 
         self.app.push_screen(QuitDialog(running), callback=decided)
+
+    def action_output_left(self) -> None:
+        self._release.output.scroll_left(animate=False)
+
+    def action_output_right(self) -> None:
+        self._release.output.scroll_right(animate=False)
+
+    def action_toggle_output(self) -> None:
+        if self.maximized is self._release.output:
+            self.minimize()
+        else:
+            self.maximize(self._release.output)

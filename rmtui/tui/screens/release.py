@@ -260,16 +260,6 @@ class ReleaseScreen(ManualMoves):
         step_id = self.checklist.highlighted_step_id
         return None if self.engine is None or step_id is None else self.engine.plan.get(step_id)
 
-    def current_step(self) -> Step | None:
-        """The step the release is at: the running one, else the next one, else a failed one."""
-        engine = self.engine
-        if engine is None:
-            return None
-        records = engine.state.steps
-        running = [s for s in engine.plan if records[s.id].status is Status.RUNNING]
-        stuck = [s for s in engine.plan if records[s.id].status in (Status.FAILED, Status.WAITING)]
-        return next(iter(running), None) or engine.next_step() or next(iter(stuck), None)
-
     def _show_selected(self) -> None:
         step = self.selected_step()
         self.selected_status = None
@@ -348,12 +338,6 @@ class ReleaseScreen(ManualMoves):
         if self.prompter is not None:
             self.prompter.withdraw()
         self.notify(f"Stopping {self.running or self.what}…")
-
-    def action_toggle_output(self) -> None:
-        if self.maximized is self.output:
-            self.minimize()
-        else:
-            self.maximize(self.output)
 
     def action_home(self) -> None:
         if self.maximized is not None:

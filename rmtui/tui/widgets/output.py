@@ -115,6 +115,10 @@ class OutputPane(Log):
     def _follow_end(self) -> None:
         # After layout: a horizontal scrollbar appearing takes a row and hides the last line.
         self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
+        self.call_after_refresh(self._retitle)
+
+    def on_resize(self) -> None:
+        self._retitle()
 
     def start_live(self, step_id: str, log_path: Path) -> None:
         if self.live and self.step_id == step_id:
@@ -171,7 +175,9 @@ class OutputPane(Log):
             self.border_subtitle = ""
             return
         state = "live" if self.live else "log"
-        self.border_title = f"output · {self.step_id} ({state})"
+        # Lines wider than the pane scroll sideways: say so, never cut them silently.
+        wide = " · ←→ wide lines" if self.max_scroll_x > 0 else ""
+        self.border_title = f"output · {self.step_id} ({state}){wide}"
         if self.log_path is not None:
             name = f"logs/{self.log_path.name}"
             if self.live:
