@@ -57,7 +57,9 @@ class PointOfNoReturnDialog(Dialog[bool]):
         yield Static(consequences_text(point), classes="consequences")
         with VerticalScroll(classes="detail"):
             yield Static(point_actions(point))
-        yield Static("", id="more", classes="more")
+        more = Static("", id="more", classes="more")
+        more.display = False  # until the commands are laid out and found not to fit
+        yield more
         if point.rehearsal:
             yield Static(
                 Text.assemble(
