@@ -238,11 +238,22 @@ def child_flood(workdir: Path, lines: int, result: Path, ready: Path) -> None:
     from rmtui.tui.app import RmtuiApp
     from rmtui.tui.screens.release import ReleaseScreen
 
+    if os.environ.get("BENCH_TUI_SWITCH"):  # try another GIL switch interval while flooding
+        from rmtui.tui.widgets import output
+
+        output.FLOOD_SWITCH_SECONDS = float(os.environ["BENCH_TUI_SWITCH"])
     release, plan = flood_release(workdir, lines)
     timer = StepTimer()
     handled: dict[int, float] = {}
     seen: list[events.Key] = []
     ui_cpu: list[float] = []
+    ready_seen: list[bool] = []
+    # Where the UI thread's CPU time goes during the step (cProfile sees only this thread).
+    profiler = None
+    if os.environ.get("BENCH_TUI_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile(time.thread_time)
 
     def factory(workspace: Path, prompter: Any, listeners: Any, clock: Any) -> Engine:
         return Engine(release, plan, prompter, listeners=[*listeners, timer], clock=clock)
@@ -265,16 +276,23 @@ def child_flood(workdir: Path, lines: int, result: Path, ready: Path) -> None:
             # The UI thread's own CPU time while the step runs (sampled every 50 ms).
             if timer.started and not ui_cpu:
                 ui_cpu.append(time.thread_time())
+                if profiler is not None:
+                    profiler.enable()
             if timer.done.is_set() and len(ui_cpu) == 1:
                 ui_cpu.append(time.thread_time())
+                if profiler is not None:
+                    profiler.disable()
             screen = self.screen
-            if isinstance(screen, ReleaseScreen) and screen.engine is not None:
+            if isinstance(screen, ReleaseScreen) and screen.engine is not None and not ready_seen:
                 ready.touch()
+                ready_seen.append(True)
             if timer.done.is_set() and not getattr(self, "_leaving", False):
                 self._leaving = True
                 self.set_timer(0.5, self.exit)
 
     BenchApp(release.workspace, engine_factory=factory).run()
+    if profiler is not None:
+        profiler.dump_stats(os.environ["BENCH_TUI_PROFILE"])
     result.write_text(
         json.dumps(
             {

@@ -21,12 +21,6 @@ class ReleaseKeys(Protocol):
     awaited: tuple[str, ...]
 
 
-class HomeKeys(Protocol):
-    """What the home screen's actions depend on."""
-
-    has_releases: bool
-
-
 def can(status: Status | None, event: Event) -> bool:
     """Whether a step in `status` may take `event`: the transition table decides, not the TUI.
 

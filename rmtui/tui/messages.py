@@ -63,13 +63,6 @@ class ReleaseOpened(Message):
 
 
 @dataclass
-class OpeningFailed(Message):
-    """The release could not be opened; the error says why and the way out."""
-
-    error: RmtuiError
-
-
-@dataclass
 class ImportFinished(Message):
     """An import worker brought an expert's files (or the stand-ins) into artifacts/."""
 

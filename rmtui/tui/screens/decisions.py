@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from rmtui.core.engine import Interruption, Settlement
@@ -37,6 +38,16 @@ def point_actions(point: PointOfNoReturn) -> Group:
     )
 
 
+class CommandList(VerticalScroll):
+    """The commands of a point of no return; says when its size changed (what fits changes)."""
+
+    class Resized(Message):
+        """The list was laid out at a new size."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
 class PointOfNoReturnDialog(Dialog[bool]):
     """Blocks an irreversible step until the RM confirms: one key in a rehearsal, the version
     typed in a real release."""
@@ -55,7 +66,7 @@ class PointOfNoReturnDialog(Dialog[bool]):
         point = self.point
         yield Static(Text(point.title, style="bold"), classes="question")
         yield Static(consequences_text(point), classes="consequences")
-        with VerticalScroll(classes="detail"):
+        with CommandList(classes="detail"):
             yield Static(point_actions(point))
         more = Static("", id="more", classes="more")
         more.display = False  # until the commands are laid out and found not to fit
@@ -88,19 +99,19 @@ class PointOfNoReturnDialog(Dialog[bool]):
 
     def on_mount(self) -> None:
         self.add_class("danger", "tall")
-        commands = self.query_one(".detail", VerticalScroll)
+        commands = self.query_one(CommandList)
         # What did not fit is said, with the way to see it: never cut off silently.
         self.watch(commands, "scroll_y", self._say_what_is_below, init=False)
         self.watch(commands, "virtual_size", self._say_what_is_below, init=False)
-        self.call_after_refresh(self._say_what_is_below)
         if self.point.rehearsal:
             # The commands get the focus, so arrows scroll them; y and n answer.
             commands.focus()
         else:
             self.query_one(Input).focus()
 
+    @on(CommandList.Resized)
     def _say_what_is_below(self) -> None:
-        commands = self.query_one(".detail", VerticalScroll)
+        commands = self.query_one(CommandList)
         below = round(commands.max_scroll_y - commands.scroll_y)
         more = self.query_one("#more", Static)
         if below <= 0:

@@ -261,14 +261,18 @@ class ReleaseScreen(ManualMoves):
         return None if self.engine is None or step_id is None else self.engine.plan.get(step_id)
 
     def _show_selected(self) -> None:
-        step = self.selected_step()
-        self.selected_status = None
-        if self.engine is None or step is None:
+        engine, step = self.engine, self.selected_step()
+        if engine is None or step is None:
+            self.selected_status = None
             return
-        self.selected_status = self.engine.state.steps[step.id].status
-        self.detail.show_step(self.engine, step, is_next=step.id == self.next_id)
+        if not self.busy:
+            # Each change rebuilds the footer; while busy no key depends on the selection
+            # (moving the cursor during a flood must stay cheap), and the end of the work
+            # sets it again.
+            self.selected_status = engine.state.steps[step.id].status
+        self.detail.show_step(engine, step, is_next=step.id == self.next_id)
         if not self.output.live:
-            self.output.show_log(step.id, self.engine.release.logs / f"{step.id}.log")
+            self.output.show_log(step.id, engine.release.logs / f"{step.id}.log")
 
     def show_statusline(self) -> None:
         asking = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,11 +17,15 @@ MAX_LINES = 5000
 # Lines are drawn at most this often while they trickle in...
 FLUSH_SECONDS = 1 / 20
 # ...and this often while a step floods them (each redraw costs the step CPU time it needs).
-FLOOD_FLUSH_SECONDS = 1 / 2
+FLOOD_FLUSH_SECONDS = 1.0
 # A batch this big means a flood; of its lines, the pane shows the last FLOOD_TAIL (the
 # whole output is in the step log, and the pane rereads its end when the step is over).
 FLOOD_BATCH = 500
 FLOOD_TAIL = 500
+# While a step floods, the thread that reads its output keeps the GIL this long before the
+# UI may take it (Python's default is 5 ms): fewer hand-overs cost the step less CPU, and a
+# key press still waits at most this long for each of the few times the UI needs the GIL.
+FLOOD_SWITCH_SECONDS = 0.02
 # How much of a log file is read to show its tail.
 TAIL_BYTES = 256 * 1024
 
@@ -90,6 +95,7 @@ class OutputPane(Log):
         self.feed = LineFeed(lambda: self.post_message(self.Pending()))
         self._flush_scheduled = False
         self._flooding = False
+        self._switch_interval = sys.getswitchinterval()
 
     @on(Pending)
     def _schedule_flush(self) -> None:
@@ -101,7 +107,7 @@ class OutputPane(Log):
         """Draw what the feed holds now (a flood: only its end)."""
         self._flush_scheduled = False
         batch = self.feed.take()
-        self._flooding = len(batch) >= FLOOD_BATCH
+        self._set_flooding(len(batch) >= FLOOD_BATCH)
         if batch:
             shown = batch[-FLOOD_TAIL:] if self._flooding else batch
             self.append(shown, skipped=len(batch) - len(shown))
@@ -128,11 +134,19 @@ class OutputPane(Log):
         self.lines_received = 0
         self._retitle()
 
+    def on_unmount(self) -> None:
+        self._set_flooding(False)  # the interpreter-wide setting outlives the pane
+
+    def _set_flooding(self, flooding: bool) -> None:
+        if flooding != self._flooding:
+            self._flooding = flooding
+            sys.setswitchinterval(FLOOD_SWITCH_SECONDS if flooding else self._switch_interval)
+
     def stop_live(self) -> None:
         """The run is over: draw what is left, then show the log (it has the engine's lines)."""
         self.flush()
         self.live = False
-        self._flooding = False
+        self._set_flooding(False)
         self.step_id = None  # so that the next `show_log` reads the file again
         self._retitle()
 
@@ -141,7 +155,7 @@ class OutputPane(Log):
         if not lines and not skipped:
             return
         self.lines_received += len(lines) + skipped
-        following = self.is_vertical_scroll_end
+        was_wide = self.max_scroll_x > 0
         if len(lines) > MAX_LINES:
             skipped += len(lines) - MAX_LINES
             lines = lines[-MAX_LINES:]
@@ -149,9 +163,9 @@ class OutputPane(Log):
             # Laying out lines nobody can read in time costs the step CPU; say where they are.
             where = f"logs/{self.log_path.name}" if self.log_path else "the step log"
             lines = [f"… {skipped:,} lines not shown here (all are in {where}) …", *lines]
-        self.write_lines(lines)
-        if following:
-            self._follow_end()
+        self.write_lines(lines)  # the Log follows the end itself (auto_scroll)
+        if not was_wide and self.virtual_size.width > self.scrollable_content_region.width:
+            self._follow_end()  # once more when the horizontal scrollbar appears
         self._retitle()
 
     def show_log(self, step_id: str, log_path: Path) -> None:
@@ -171,18 +185,25 @@ class OutputPane(Log):
 
     def _retitle(self) -> None:
         if self.step_id is None:
-            self.border_title = "output"
-            self.border_subtitle = ""
+            self._set_titles("output", "")
             return
         state = "live" if self.live else "log"
         # Lines wider than the pane scroll sideways: say so, never cut them silently.
         wide = " · ←→ wide lines" if self.max_scroll_x > 0 else ""
-        self.border_title = f"output · {self.step_id} ({state}){wide}"
+        subtitle = ""
         if self.log_path is not None:
             name = f"logs/{self.log_path.name}"
             if self.live:
-                self.border_subtitle = f"{self.lines_received:,} lines · full log: {name}"
+                subtitle = f"{self.lines_received:,} lines · full log: {name}"
             elif self.lines_received:
-                self.border_subtitle = f"end of {name}"
+                subtitle = f"end of {name}"
             else:
-                self.border_subtitle = "no output yet"
+                subtitle = "no output yet"
+        self._set_titles(f"output · {self.step_id} ({state}){wide}", subtitle)
+
+    def _set_titles(self, title: str, subtitle: str) -> None:
+        # Each assignment repaints the pane, even with the same text.
+        if title != self.border_title:
+            self.border_title = title
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
