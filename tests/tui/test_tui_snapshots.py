@@ -110,7 +110,10 @@ def test_import_dialog_on_the_waiting_step(snap_compare: Compare) -> None:
         return {"Windows": experts / "windows", "macOS": experts / "macos"}
 
     async def open_import(pilot: Pilot[Any]) -> None:
-        await release_open(pilot)
+        screen = await release_open(pilot)
+        # The step's help is laid out in the background: the pane behind the dialog shows
+        # it (its scrollbar does) only once that is done.
+        await until(pilot, lambda: bool(screen.query_one("#detail-help").children), "help")
         await pilot.press("i")
         await until(pilot, lambda: isinstance(pilot.app.screen, ImportDialog), "the dialog")
 

@@ -43,22 +43,20 @@ WELCOME = (
 
 
 def places(workspaces: list[Path], versions: list[str]) -> list[str]:
-    """Where each release lives, in a few characters: for releases that share a version
-    (two rehearsals of 3.13.10), the part of the path that tells them apart."""
+    """Where each release lives, in a few characters: the folder that names it, and for
+    releases that share a version (two rehearsals of 3.13.10) the part that tells them apart."""
     shown: list[str] = []
     for workspace, version in zip(workspaces, versions, strict=True):
         parts = workspace.parts
         twins = [w.parts for w, v in zip(workspaces, versions, strict=True) if v == version]
-        depth = 1
-        if len(twins) > 1:
-            # The last part of the path that no twin shares at the same place.
-            while depth < len(parts) and any(
-                len(t) >= depth and t[-depth] == parts[-depth] for t in twins if t != parts
-            ):
-                depth += 1
-        alone = len(twins) == 1 or depth == 1
-        tail = "/".join(parts[-2:]) if alone else f"{parts[-depth]}/…"
-        shown.append(str(workspace) if len(parts) <= 3 else f"…/{tail}")
+        # A sandbox's workspace is always called "workspace": its folder names the rehearsal.
+        depth = 2 if workspace.name == "workspace" and len(parts) > 2 else 1
+        while depth < len(parts) and any(
+            len(t) >= depth and t[-depth] == parts[-depth] for t in twins if t != parts
+        ):
+            depth += 1  # the last part of the path that no twin shares at the same place
+        name = parts[-depth]
+        shown.append(f"…/{name}/…" if depth > 1 else f"…/{name}")
     return shown
 
 
@@ -96,7 +94,7 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Version", "Type", "Kind", "Progress", "State", "Last activity", "Where")
+        table.add_columns("Version", "Where", "Type", "Kind", "Progress", "State", "Last activity")
         self.query_one("#welcome").display = False
 
     def on_screen_resume(self) -> None:
@@ -128,12 +126,12 @@ class HomeScreen(Screen[None]):
             )
             table.add_row(
                 Text(summary.version, style="bold"),
+                Text(place, style="dim"),
                 summary.type,
                 kind,
                 summary.progress,
                 Text(summary.state, style=STATE_STYLE.get(summary.state, "")),
                 minutes(summary.last_activity),
-                Text(place, style="dim"),
                 key=str(summary.workspace),
             )
         empty = not summaries
