@@ -6,7 +6,6 @@ import contextlib
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from rmtui.core.context import LOG_FLUSH_SECONDS, FactView, ReadOnlyContext, RunContext
 from rmtui.core.errors import JournalError, RmtuiError
@@ -27,7 +26,6 @@ from rmtui.core.step import (
     StepContext,
     Waiting,
 )
-from rmtui.core.store import ReleaseState
 
 # Settlement and Interruption live in rmtui.core.resume; they are re-exported for the views.
 __all__ = ["LOG_FLUSH_SECONDS", "Engine", "FactView", "Interruption", "Settlement"]

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App
-from textual.binding import Binding
 from textual.screen import Screen
 
 from rmtui.tui import services
+from rmtui.tui.actions import APP_ACTIONS, bindings
 from rmtui.tui.clock import now
 from rmtui.tui.screens.home import HomeScreen
 
@@ -27,12 +27,7 @@ class RmtuiApp(App[None]):
     TITLE = "rmtui"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("f1", "help", "Help", id="help",
-                tooltip="Keys for where you are, the whole process, a glossary"),
-        Binding("q", "quit", "Quit", id="quit",
-                tooltip="Quit; asks first whether to stop a running step or let it finish"),
-    ]  # fmt: skip
+    BINDINGS = bindings(APP_ACTIONS)
 
     def __init__(
         self,
@@ -57,6 +52,7 @@ class RmtuiApp(App[None]):
         self.stand_in_finder = stand_in_finder
         # None: read $RMTUI_HOME/keymap.toml once the first screen is up.
         self.startup_keymap = None if keymap is None else dict(keymap)
+        self.keys_remapped: dict[str, str] = {}  # binding id -> key, as the keymap set them
         # "": the sandbox's own default, looked up when a rehearsal is started.
         self.default_rehearsal_version = default_rehearsal_version
 
@@ -71,7 +67,7 @@ class RmtuiApp(App[None]):
         if self.startup_keymap is None:
             self.call_after_refresh(self._load_keymap)
         else:
-            self.set_keymap(self.startup_keymap)
+            self.remap(self.startup_keymap)
         if self.workspace is not None:
             from rmtui.tui.screens.release import ReleaseScreen
 
@@ -82,9 +78,19 @@ class RmtuiApp(App[None]):
 
         keymap, problems = load_keymap()
         if keymap:
-            self.set_keymap(keymap)
+            self.remap(keymap)
         for problem in problems:
             self.notify(problem, title="keymap", severity="warning", timeout=10)
+
+    def remap(self, keymap: Mapping[str, str]) -> None:
+        self.keys_remapped = dict(keymap)
+        self.set_keymap(self.keys_remapped)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from textual.widgets import Input
+
+        # A letter typed into a field is text, not a key: offer q only where it quits.
+        return not (action == "quit" and isinstance(self.screen.focused, Input))
 
     def release_screen(self) -> ReleaseScreen | None:
         from rmtui.tui.screens.release import ReleaseScreen
@@ -95,6 +101,7 @@ class RmtuiApp(App[None]):
         return None
 
     def action_help(self) -> None:
+        from rmtui.tui.guidance import current_step
         from rmtui.tui.screens.help import HelpScreen, ProcessPosition, gather_keys
 
         if isinstance(self.screen, HelpScreen):
@@ -106,7 +113,7 @@ class RmtuiApp(App[None]):
         if release is not None and release.engine is not None:
             engine = release.engine
             position = ProcessPosition(
-                tuple(engine.plan), dict(engine.state.steps), release.current_step()
+                tuple(engine.plan), dict(engine.state.steps), current_step(engine)
             )
         self.push_screen(HelpScreen(keys, position))
 

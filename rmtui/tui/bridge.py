@@ -1,72 +1,38 @@
-"""The engine's listener inside the TUI: batches output lines, hands other events to the UI."""
+"""The engine's listener inside the TUI: output lines to the pane's feed, the rest as messages."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from textual.app import App
-from textual.message import Message
 from textual.message_pump import MessagePump
 
 from rmtui.core.events import EngineEvent, OutputLine
-
-
-@dataclass
-class OutputPending(Message):
-    """Lines are waiting in the bridge; the receiver takes them on its next flush."""
-
-    count: int
+from rmtui.tui.messages import ENGINE_MESSAGES
+from rmtui.tui.widgets.output import LineFeed
 
 
 class EngineBridge:
-    """Called by the engine from the thread that runs a step.
+    """Called by the engine from the thread that runs a step; never blocks on the UI.
 
-    Output lines only go into a buffer; the first line after a flush posts one small
-    `OutputPending` message, and the UI takes the whole batch on a timer (as toolong does),
-    so a step printing hundreds of thousands of lines costs the UI a few redraws a second.
-    Every other event is handed to `deliver` through `App.call_from_thread`, after which the
-    engine goes on: the screen is up to date before the step's next move.
+    Output lines only go into the output pane's `LineFeed` (which throttles its redraws);
+    every other event is posted to `target` as its typed message (`tui/messages.py`), in
+    the order the engine emitted them.
     """
 
-    def __init__(
-        self, app: App[object], target: MessagePump, deliver: Callable[[EngineEvent], None]
-    ) -> None:
-        self._app = app
+    def __init__(self, target: MessagePump, feed: LineFeed) -> None:
         self._target = target
-        self._deliver = deliver
-        self._lock = threading.Lock()
-        # Only the strings are kept: thousands of event objects waiting for a flush would
-        # make the garbage collector walk them again and again while a step floods.
-        self._pending: list[str] = []
+        self._feed = feed
         self._closed = False
-        self.lines_seen = 0
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, OutputLine):
-            with self._lock:
-                self._pending.append(event.line)
-                self.lines_seen += 1
-                first = len(self._pending) == 1
-            if first and not self._closed:
-                self._target.post_message(OutputPending(1))
+            self._feed.add(event.line)
             return
-        if self._closed:
-            return
-        if threading.get_ident() == self._app._thread_id:
-            self._deliver(event)
-            return
-        # If the app has stopped, the engine's own journal and state still record the event.
-        with contextlib.suppress(RuntimeError):
-            self._app.call_from_thread(self._deliver, event)
+        if not self._closed:
+            # Dropped if the screen has gone: the engine's journal and state still hold it.
+            self._target.post_message(ENGINE_MESSAGES[type(event)](event))
 
-    def take_output(self) -> list[str]:
-        """Every line buffered since the last call, oldest first (UI thread)."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        return batch
+    @property
+    def lines_seen(self) -> int:
+        return self._feed.lines_seen
 
     def close(self) -> None:
         """Stop talking to the UI (it is going away); the engine keeps running safely."""

@@ -8,48 +8,25 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from rmtui.tui.actions import HOME_ACTIONS, RELEASE_ACTIONS, ActionSpec
+
 if TYPE_CHECKING:
     from rmtui.tui.screens.home import HomeScreen
     from rmtui.tui.screens.release import ReleaseScreen
 
-# (label, help, action name on the screen): the palette runs the same actions as the keys.
-RELEASE_ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Run the next step", "run the step marked ▸", "run_next"),
-    ("Run the selected step", "run the step under the cursor", "run_selected"),
-    ("Run on until something needs me", "run step after step", "run_on"),
-    ("Retry the selected step", "run a failed step again", "retry"),
-    ("Skip the selected step…", "asks for a reason", "skip"),
-    ("Mark the selected step done by hand…", "asks for a reason", "mark_done"),
-    ("Take back a skip", "the selected step becomes pending", "unskip"),
-    (
-        "Import an expert's artifacts…",
-        "a folder with its SHA256SUMS; ends their wait",
-        "import_handoff",
-    ),
-    ("Stop the running step", "cancels its command", "stop"),
-    ("Show the journal", "every transition, command and digest", "journal"),
-    ("Show the plan", "every step with its commands", "plan"),
-    ("Back to the list of releases", "closes this release", "home"),
-)
-
-HOME_ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Start a rehearsal", "build a sandbox and open it", "rehearse"),
-    ("Start a new release from a profile…", "version, profile file, directory", "new_release"),
-    ("Refresh the list of releases", "read every workspace again", "refresh"),
-)
-
 
 def _actions(
-    screen: ReleaseScreen | HomeScreen, table: tuple[tuple[str, str, str], ...]
+    screen: ReleaseScreen | HomeScreen, table: tuple[ActionSpec, ...]
 ) -> Iterator[tuple[str, str, Callable[[], object]]]:
-    for label, help_text, action in table:
-        if screen.check_action(action, ()) is False:
+    """The table's palette entries that apply now: the palette runs the same actions as keys."""
+    for spec in table:
+        if not spec.palette or screen.check_action(spec.action, ()) is False:
             continue
-        yield label, help_text, partial(screen.app.run_action, action, screen)
+        yield spec.palette, spec.palette_help, partial(screen.app.run_action, spec.action, screen)
 
 
 class _ScreenCommands(Provider):
-    table: tuple[tuple[str, str, str], ...] = ()
+    table: tuple[ActionSpec, ...] = ()
 
     def commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         yield from _actions(self.screen, self.table)  # type: ignore[arg-type]

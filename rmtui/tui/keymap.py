@@ -5,18 +5,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-KEYMAP_FILE = "keymap.toml"
+from rmtui.tui.actions import BINDING_IDS
 
-# Every binding id the TUI defines; a keymap naming another is a typo worth reporting.
-BINDING_IDS = frozenset(
-    {
-        "help", "quit",
-        "open-release", "rehearse", "new-release", "refresh",
-        "run-next", "run-selected", "run-on", "retry", "skip", "mark-done", "unskip", "stop",
-        "import-handoff",
-        "journal", "plan", "output", "home",
-    }
-)  # fmt: skip
+KEYMAP_FILE = "keymap.toml"
 
 
 def keymap_path() -> Path:

@@ -1,4 +1,4 @@
-"""The engine's Prompter in the TUI: each question is a modal, pushed from the step's thread."""
+"""The engine's Prompter in the TUI: each question is a modal, asked by message from a step."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from textual.app import App
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from rmtui.core.errors import StepFailed
@@ -23,17 +24,42 @@ class PromptClosed(StepFailed):
     """The question was withdrawn (the RM stopped the step or rmtui is closing)."""
 
 
+class Question(Message):
+    """A step asks the RM: the receiver shows the dialog with `show` (UI thread)."""
+
+    def __init__(self, prompter: TuiPrompter, make_dialog: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self.prompter = prompter
+        self.make_dialog = make_dialog
+        self.answered = threading.Event()
+        self.answer: Any = None
+
+    def show(self, push: Callable[..., object]) -> None:
+        if self.prompter.withdrawn:
+            return  # stopped before it reached the screen: nobody waits for the answer
+        dialog = self.make_dialog()
+        self.prompter.opened(dialog)
+
+        def receive(result: Any) -> None:
+            self.prompter.opened(None)
+            self.answer = result
+            self.answered.set()
+
+        push(dialog, callback=receive)
+
+
 class TuiPrompter:
     """Implements `rmtui.core.step.Prompter` for steps running in a thread worker.
 
-    Every method is called from the worker thread: it pushes a modal through
-    `App.call_from_thread` and waits on a `threading.Event` for the RM's answer, so the UI
-    keeps running while the step waits. `withdraw()` (UI thread) dismisses the open question,
-    and the waiting step fails with a clear reason instead of hanging.
+    Every method is called from the worker thread: it posts a `Question` to the release
+    screen, which pushes the modal, and waits on a `threading.Event` for the RM's answer, so
+    the UI keeps running while the step waits. `withdraw()` (UI thread) dismisses the open
+    question, and the waiting step fails with a clear reason instead of hanging.
     """
 
-    def __init__(self, app: App[Any]) -> None:
-        self._app = app
+    def __init__(self, target: MessagePump) -> None:
+        self._target = target
+        self._ui_thread = threading.get_ident()  # made on the UI thread, by the screen
         self._lock = threading.Lock()
         self._open: Screen[Any] | None = None
         self._withdrawn = threading.Event()
@@ -42,40 +68,28 @@ class TuiPrompter:
 
     # -- plumbing ----------------------------------------------------------------
 
-    def _ask(self, make_screen: Callable[[], Screen[Any]]) -> Any:
-        if threading.get_ident() == self._app._thread_id:
+    def _ask(self, make_dialog: Callable[[], Screen[Any]]) -> Any:
+        if threading.get_ident() == self._ui_thread:
             raise RuntimeError("TuiPrompter must be called from a worker thread, not the UI")
         self._withdrawn.clear()
-        answered = threading.Event()
-        answer: list[Any] = []
-
-        def show() -> None:
-            screen = make_screen()
-            with self._lock:
-                self._open = screen
-
-            def receive(result: Any) -> None:
-                with self._lock:
-                    self._open = None
-                answer.append(result)
-                answered.set()
-
-            self._app.push_screen(screen, callback=receive)
-
-        try:
-            self._app.call_from_thread(show)
-        except RuntimeError:
+        question = Question(self, make_dialog)
+        if not self._target.post_message(question):
             raise PromptClosed(
                 "rmtui is closing, so the question could not be asked",
                 "open the release again and run the step once more",
-            ) from None
-        while not answered.wait(POLL_SECONDS):
+            )
+        while not question.answered.wait(POLL_SECONDS):
             if self._withdrawn.is_set():
                 raise PromptClosed(
                     "the question was withdrawn because the step was stopped",
                     "run the step again when ready; its probe decides what is left to do",
                 )
-        return answer[0]
+        return question.answer
+
+    def opened(self, dialog: Screen[Any] | None) -> None:
+        """The dialog now on screen for the question (None: answered) (UI thread)."""
+        with self._lock:
+            self._open = dialog
 
     def withdraw(self) -> None:
         """Close the open question, if any (UI thread); the step waiting on it fails."""
@@ -84,6 +98,10 @@ class TuiPrompter:
             screen, self._open = self._open, None
         if screen is not None and screen.is_attached:
             screen.dismiss(None)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self._withdrawn.is_set()
 
     @property
     def asking(self) -> bool:

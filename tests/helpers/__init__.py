@@ -17,6 +17,7 @@ from tests.helpers.fakes import (
     ScriptedPrompter,
     TickingClock,
     fake_release,
+    headless_prompter,
     new_engine,
 )
 from tests.helpers.gpg import (
@@ -73,6 +74,7 @@ __all__ = [
     "fake_release",
     "git",
     "gpg_home_with_key",
+    "headless_prompter",
     "journal_lines",
     "kill_gpg_agent",
     "kill_group",

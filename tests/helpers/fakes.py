@@ -21,9 +21,9 @@ from rmtui.core.step import (
     Plan,
     PointOfNoReturn,
     Probe,
+    ProbeContext,
     Prompter,
     Step,
-    ProbeContext,
     StepContext,
     Waiting,
 )
@@ -281,3 +281,12 @@ def new_engine(
     if initialise:
         engine.initialise()
     return engine
+
+
+def headless_prompter(*, assume_yes: bool = False) -> Prompter:
+    """The terminal prompter of `rmtui run`, never asking: for engines set up outside the TUI."""
+    from rmtui.cli.terminal_prompter import TerminalPrompter
+
+    if assume_yes:
+        return TerminalPrompter(assume_yes=True)
+    return TerminalPrompter(interactive=False)

@@ -1,28 +1,23 @@
-"""Shared pieces for the TUI tests: a small plan of fake steps, apps built from it, sandboxes."""
+"""The TUI tests' plan: marker-file steps with output and help, and apps opened on them."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import html
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
-from rmtui.cli.terminal_prompter import TerminalPrompter
 from rmtui.core.engine import Engine
 from rmtui.core.errors import StepFailed
 from rmtui.core.events import Listener
-from rmtui.core.release import Release, builtin_profile
+from rmtui.core.release import Release
 from rmtui.core.step import (
     Action,
     Phase,
@@ -34,9 +29,9 @@ from rmtui.core.step import (
     Waiting,
 )
 from rmtui.core.store import StateStore
-from rmtui.core.version import parse_version
 from rmtui.ops import shell
 from rmtui.tui.app import RmtuiApp
+from tests.helpers import fake_release, headless_prompter
 
 FIXED_TIME = "2026-11-03T10:00:00Z"
 FAKE_VERSION = "3.14.0"
@@ -55,8 +50,9 @@ def _marker(ctx: StepContext, step_id: str) -> Path:
     return ctx.workspace / "world" / step_id
 
 
-class FakeStep(Step):
-    """A step whose effect is a marker file in the workspace; it prints a few lines."""
+class MarkerStep(Step):
+    """A step whose effect is a marker file in the workspace (so it survives a restart, as
+    resume needs); it prints a few lines and has a title and help of its own."""
 
     lines: Sequence[str] = ()
 
@@ -81,7 +77,7 @@ class FakeStep(Step):
         """What the step does besides its marker."""
 
 
-class CheckStep(FakeStep):
+class CheckStep(MarkerStep):
     id = "check"
     title = "Check the tools"
     phase = Phase.PREPARE
@@ -89,7 +85,7 @@ class CheckStep(FakeStep):
     lines = ("git version 2.39.5", "gpg (GnuPG) 2.2.40", "all tools present")
 
 
-class BuildStep(FakeStep):
+class BuildStep(MarkerStep):
     id = "build"
     title = "Build the tarballs"
     phase = Phase.BUILD
@@ -101,7 +97,7 @@ class BuildStep(FakeStep):
         ctx.record_fact("build.sha256", "9f2c" + "0" * 60)
 
 
-class DocsStep(FakeStep):
+class DocsStep(MarkerStep):
     id = "docs"
     title = "Build the documentation"
     phase = Phase.BUILD
@@ -109,7 +105,7 @@ class DocsStep(FakeStep):
     help = "**What it does.** Builds the HTML and PDF docs (rc and final only)."
 
 
-class FragileStep(FakeStep):
+class FragileStep(MarkerStep):
     """Fails until world/fixed exists: the failed-step-with-hint state."""
 
     id = "verify"
@@ -127,7 +123,7 @@ class FragileStep(FakeStep):
             )
 
 
-class HandoffStep(FakeStep):
+class HandoffStep(MarkerStep):
     id = "handoff.experts"  # the real step's id: the import action (i) applies to it
     title = "Hand the tag to the experts"
     phase = Phase.HANDOFF
@@ -139,7 +135,7 @@ class HandoffStep(FakeStep):
         return Waiting(("Windows", "macOS"), "Build the installers from v3.14.0 (1327d24e).")
 
 
-class PublishStep(FakeStep):
+class PublishStep(MarkerStep):
     id = "publish"
     title = "Publish to the downloads server"
     phase = Phase.PUBLISH
@@ -157,7 +153,7 @@ class PublishStep(FakeStep):
         ]
 
 
-class SlowStep(FakeStep):
+class SlowStep(MarkerStep):
     """Runs `sleep` through the real shell runner, so Stop cancels a real command."""
 
     id = "slow"
@@ -170,7 +166,7 @@ class SlowStep(FakeStep):
         shell.run(["sleep", str(self.seconds)], sink=ctx.output, cancel=ctx.cancel)
 
 
-class GateStep(FakeStep):
+class GateStep(MarkerStep):
     """Runs until the test opens its gate (or the RM stops it)."""
 
     id = "gate"
@@ -187,7 +183,7 @@ class GateStep(FakeStep):
                 raise StepFailed("stopped by the RM at the gate", "retry the step")
 
 
-class FloodStep(FakeStep):
+class FloodStep(MarkerStep):
     """Prints many lines through a real subprocess, like a build does."""
 
     id = "flood"
@@ -204,7 +200,7 @@ class FloodStep(FakeStep):
         )
 
 
-class AskingStep(FakeStep):
+class AskingStep(MarkerStep):
     """Asks every kind of question a real step may ask."""
 
     id = "ask"
@@ -231,22 +227,15 @@ def fake_plan(*extra: Step) -> Plan:
     )
 
 
-def fake_release(workspace: Path, *, rehearsal: bool = True) -> Release:
-    profile = dataclasses.replace(builtin_profile("cpython"), rehearsal=rehearsal)
-    return Release(parse_version(FAKE_VERSION), profile, workspace, created=FIXED_TIME)
-
-
 class FakeRelease:
     """A workspace initialised for a fake plan, and the factory the app opens it with."""
 
     def __init__(self, workspace: Path, plan: Plan, *, rehearsal: bool = True) -> None:
         self.workspace = workspace
         self.plan = plan
-        self.release = fake_release(workspace, rehearsal=rehearsal)
+        self.release = fake_release(workspace, FAKE_VERSION, rehearsal=rehearsal)
         workspace.mkdir(parents=True, exist_ok=True)
-        Engine(
-            self.release, plan, TerminalPrompter(interactive=False), clock=fixed_clock
-        ).initialise()
+        Engine(self.release, plan, headless_prompter(), clock=fixed_clock).initialise()
 
     def factory(
         self,
@@ -269,9 +258,7 @@ class FakeRelease:
 
     def engine_for_setup(self) -> Engine:
         """An engine outside the app, to put the release in a state before a test opens it."""
-        return Engine(
-            self.release, self.plan, TerminalPrompter(interactive=False), clock=fixed_clock
-        )
+        return Engine(self.release, self.plan, headless_prompter(), clock=fixed_clock)
 
 
 def fixed_workspace(name: str) -> Path:
@@ -280,23 +267,6 @@ def fixed_workspace(name: str) -> Path:
     if path.exists():
         shutil.rmtree(path)
     return path
-
-
-@contextlib.contextmanager
-def short_dir() -> Iterator[Path]:
-    """A short directory under /tmp (gpg-agent sockets break on long paths)."""
-    path = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))
-    try:
-        yield path
-    finally:
-        gnupg = path / "sb" / "gnupg"
-        if gnupg.exists():
-            subprocess.run(
-                ["gpgconf", "--homedir", str(gnupg), "--kill", "gpg-agent"],
-                check=False,
-                capture_output=True,
-            )
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def screen_text(app: RmtuiApp) -> str:

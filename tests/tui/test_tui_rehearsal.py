@@ -12,7 +12,6 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
-from rmtui.cli.terminal_prompter import TerminalPrompter
 from rmtui.core.engine import Engine, Settlement
 from rmtui.core.release import load_release
 from rmtui.core.status import SETTLED, Status
@@ -34,7 +33,8 @@ from rmtui.tui.screens.handoff import ImportDialog
 from rmtui.tui.screens.home import HomeScreen
 from rmtui.tui.screens.release import ReleaseScreen
 from rmtui.usecases.lifecycle import make_engine
-from tests.tui.test_tui_fakes import fixed_clock, short_dir, until
+from tests.helpers import headless_prompter, short_tmpdir
+from tests.tui.test_tui_fakes import fixed_clock, until
 from tests.tui.test_tui_release import idle, keys, opened
 
 SIZE = (100, 30)
@@ -93,7 +93,7 @@ async def drive_to_the_end(pilot: Pilot[Any], app: RmtuiApp, screen: ReleaseScre
 
 
 async def test_whole_rehearsal_from_the_home_screen_by_keyboard() -> None:
-    with short_dir() as root:
+    with short_tmpdir("t") as root:
         app = RmtuiApp(clock=fixed_clock)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
@@ -138,9 +138,9 @@ async def test_whole_rehearsal_from_the_home_screen_by_keyboard() -> None:
 
 async def test_import_the_experts_artifacts_from_the_open_release() -> None:
     """i imports into the release the TUI holds open: a bad folder, a typed one, the stand-ins."""
-    with short_dir() as root:
+    with short_tmpdir("t") as root:
         sandbox, release = build_sandbox(root / "sb", parse_version("3.13.10"))
-        engine = make_engine(sandbox.workspace, TerminalPrompter(assume_yes=True))
+        engine = make_engine(sandbox.workspace, headless_prompter(assume_yes=True))
         with engine.opened():
             engine.run_until(HANDOFF_STEP_ID)
         windows = root / "win"  # what the Windows expert sent: their folder, SHA256SUMS and all
@@ -204,9 +204,9 @@ async def test_import_the_experts_artifacts_from_the_open_release() -> None:
 
 
 async def test_resume_after_a_simulated_kill() -> None:
-    with short_dir() as root:
+    with short_tmpdir("t") as root:
         sandbox, _release = build_sandbox(root / "sb", parse_version("3.13.10"))
-        engine = make_engine(sandbox.workspace, TerminalPrompter(assume_yes=True))
+        engine = make_engine(sandbox.workspace, headless_prompter(assume_yes=True))
         with engine.opened():
             engine.run_next()
             engine.run_next()

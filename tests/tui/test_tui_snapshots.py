@@ -57,6 +57,9 @@ def test_home_screen(snap_compare: Compare) -> None:
                            "2026-11-02T17:40:00Z", "done"),
             ReleaseSummary(Path("/tmp/rehearsals/3.13.10"), "3.13.10", "bugfix", True, 7, 12,
                            "2026-11-01T08:00:00Z", "failed"),
+            # A second rehearsal of the same version: the list says where each lives.
+            ReleaseSummary(Path("/tmp/rehearsals-b/3.13.10"), "3.13.10", "bugfix", True, 3, 12,
+                           "2026-10-30T16:20:00Z", "in progress"),
         ]  # fmt: skip
 
     assert snap_compare(RmtuiApp(finder=found, clock=fixed_clock), terminal_size=SIZE)
@@ -107,7 +110,10 @@ def test_import_dialog_on_the_waiting_step(snap_compare: Compare) -> None:
         return {"Windows": experts / "windows", "macOS": experts / "macos"}
 
     async def open_import(pilot: Pilot[Any]) -> None:
-        await release_open(pilot)
+        screen = await release_open(pilot)
+        # The step's help is laid out in the background: the pane behind the dialog shows
+        # it (its scrollbar does) only once that is done.
+        await until(pilot, lambda: bool(screen.query_one("#detail-help").children), "help")
         await pilot.press("i")
         await until(pilot, lambda: isinstance(pilot.app.screen, ImportDialog), "the dialog")
 

@@ -8,16 +8,17 @@ from typing import Any
 
 import pytest
 
-from rmtui.core.events import Notice, OutputLine
+from rmtui.core.events import FactRecorded, Notice, OutputLine, ProgressUpdate, StatusChanged
 from rmtui.core.status import Status
 from rmtui.core.store import StepRecord
-from rmtui.tui.bridge import EngineBridge, OutputPending
+from rmtui.tui.bridge import EngineBridge
 from rmtui.tui.keymap import BINDING_IDS, load_keymap
+from rmtui.tui.messages import EngineNotice, StepFactRecorded, StepProgress, StepStatusChanged
 from rmtui.tui.present import process_picture
 from rmtui.tui.screens.handoff import imported_summary
 from rmtui.tui.services import Imported
 from rmtui.tui.widgets.detail import format_value
-from rmtui.tui.widgets.output import TAIL_BYTES, read_tail
+from rmtui.tui.widgets.output import TAIL_BYTES, LineFeed, read_tail
 from tests.tui.test_tui_fakes import fake_plan
 
 
@@ -87,18 +88,6 @@ def test_process_picture_marks_done_current_and_absent_stages() -> None:
     assert "·  9. Publish" in picture
 
 
-class FakeApp:
-    """Just enough of App for the bridge: a thread id and call_from_thread."""
-
-    def __init__(self) -> None:
-        self._thread_id = threading.get_ident()
-        self.called: list[Any] = []
-
-    def call_from_thread(self, callback: Any, *args: Any) -> None:
-        self.called.append(args)
-        callback(*args)
-
-
 class FakeTarget:
     def __init__(self) -> None:
         self.posted: list[Any] = []
@@ -109,9 +98,10 @@ class FakeTarget:
 
 
 def test_bridge_batches_lines_and_posts_once_per_batch() -> None:
-    app, target = FakeApp(), FakeTarget()
-    delivered: list[Any] = []
-    bridge = EngineBridge(app, target, delivered.append)  # type: ignore[arg-type]
+    announced: list[int] = []
+    feed = LineFeed(lambda: announced.append(1))
+    target = FakeTarget()
+    bridge = EngineBridge(target, feed)  # type: ignore[arg-type]
 
     def worker() -> None:
         for i in range(1000):
@@ -121,31 +111,41 @@ def test_bridge_batches_lines_and_posts_once_per_batch() -> None:
     thread = threading.Thread(target=worker)
     thread.start()
     thread.join()
-    assert len(target.posted) == 1 and isinstance(target.posted[0], OutputPending)
-    assert bridge.take_output() == [f"line {i}" for i in range(1000)]
-    assert bridge.take_output() == []
-    assert delivered == [Notice("half way")] and app.called == [(Notice("half way"),)]
+    assert len(announced) == 1  # one message for the whole batch
+    assert feed.take() == [f"line {i}" for i in range(1000)]
+    assert feed.take() == []
+    assert bridge.lines_seen == 1000
+    assert [type(m) for m in target.posted] == [EngineNotice]
+    assert target.posted[0].event == Notice("half way")
     bridge(OutputLine("build", "again"))
-    assert len(target.posted) == 2  # the next batch announces itself again
+    assert len(announced) == 2  # the next batch announces itself again
     bridge.close()
     bridge(Notice("after close"))
-    assert delivered == [Notice("half way")]
+    assert [m.event for m in target.posted] == [Notice("half way")]
 
 
-def test_bridge_delivers_directly_on_the_ui_thread() -> None:
-    app, target = FakeApp(), FakeTarget()
-    delivered: list[Any] = []
-    bridge = EngineBridge(app, target, delivered.append)  # type: ignore[arg-type]
-    bridge(Notice("from the UI thread"))
-    assert delivered == [Notice("from the UI thread")] and app.called == []
+def test_bridge_posts_each_engine_event_as_its_typed_message() -> None:
+    target = FakeTarget()
+    bridge = EngineBridge(target, LineFeed(lambda: None))  # type: ignore[arg-type]
+    events = [
+        StatusChanged("build", Status.PENDING, Status.RUNNING),
+        FactRecorded("build", "build.sha256", "00"),
+        ProgressUpdate("build", 1, 3, "compressing"),
+        Notice("from the UI thread"),
+    ]
+    for event in events:
+        bridge(event)
+    kinds = [StepStatusChanged, StepFactRecorded, StepProgress, EngineNotice]
+    assert [type(m) for m in target.posted] == kinds
+    assert [m.event for m in target.posted] == events
 
 
 def test_the_release_screen_names_the_real_handoff_step() -> None:
     # Kept as a literal there so that opening a release does not load every step module first.
     from rmtui.steps.handoff import HANDOFF_STEP_ID
-    from rmtui.tui.screens import release
+    from rmtui.tui import guidance
 
-    assert release.HANDOFF_STEP_ID == HANDOFF_STEP_ID
+    assert guidance.HANDOFF_STEP_ID == HANDOFF_STEP_ID
 
 
 def test_imported_summary_says_what_came_in_and_who_is_left() -> None:

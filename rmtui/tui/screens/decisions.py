@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from rmtui.core.engine import Interruption, Settlement
@@ -37,13 +38,24 @@ def point_actions(point: PointOfNoReturn) -> Group:
     )
 
 
+class CommandList(VerticalScroll):
+    """The commands of a point of no return; says when its size changed (what fits changes)."""
+
+    class Resized(Message):
+        """The list was laid out at a new size."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
 class PointOfNoReturnDialog(Dialog[bool]):
     """Blocks an irreversible step until the RM confirms: one key in a rehearsal, the version
     typed in a real release."""
 
     BINDINGS = [
         Binding("y", "confirm", "Go ahead", id="point.confirm"),
-        Binding("n,escape", "decline", "Stop", id="point.decline"),
+        Binding("n", "no", "Stop", id="point.decline"),
+        Binding("escape", "decline", "Stop", id="point.escape"),
     ]
 
     def __init__(self, point: PointOfNoReturn) -> None:
@@ -54,26 +66,23 @@ class PointOfNoReturnDialog(Dialog[bool]):
         point = self.point
         yield Static(Text(point.title, style="bold"), classes="question")
         yield Static(consequences_text(point), classes="consequences")
-        with VerticalScroll(classes="detail"):
+        with CommandList(classes="detail"):
             yield Static(point_actions(point))
+        more = Static("", id="more", classes="more")
+        more.display = False  # until the commands are laid out and found not to fit
+        yield more
         if point.rehearsal:
             yield Static(
                 Text.assemble(
-                    ("REHEARSAL ", "bold reverse magenta"),
-                    " press ",
-                    ("y", "bold"),
-                    " to go ahead, ",
-                    ("n", "bold"),
-                    " or ",
-                    ("escape", "bold"),
-                    " to stop.\n",
+                    ("REHEARSAL", "bold reverse magenta"),
+                    " ",
                     (WHY_STRICTER.format(version=point.version), "italic"),
                 ),
                 classes="explanation",
             )
             with Horizontal(classes="buttons"):
                 yield Button("Go ahead  \\[y]", id="confirm", variant="error", compact=True)
-                yield Button("Stop  \\[n]", id="decline", variant="primary", compact=True)
+                yield Button("Stop  \\[n or escape]", id="decline", variant="primary", compact=True)
         else:
             yield Static(
                 Text.assemble(
@@ -90,15 +99,34 @@ class PointOfNoReturnDialog(Dialog[bool]):
 
     def on_mount(self) -> None:
         self.add_class("danger", "tall")
+        commands = self.query_one(CommandList)
+        # What did not fit is said, with the way to see it: never cut off silently.
+        self.watch(commands, "scroll_y", self._say_what_is_below, init=False)
+        self.watch(commands, "virtual_size", self._say_what_is_below, init=False)
         if self.point.rehearsal:
             # The commands get the focus, so arrows scroll them; y and n answer.
-            self.query_one(".detail").focus()
+            commands.focus()
         else:
             self.query_one(Input).focus()
 
+    @on(CommandList.Resized)
+    def _say_what_is_below(self) -> None:
+        commands = self.query_one(CommandList)
+        below = round(commands.max_scroll_y - commands.scroll_y)
+        more = self.query_one("#more", Static)
+        if below <= 0:
+            more.update("")
+            more.display = False
+            return
+        how = "↓ or pgdn shows them" if self.point.rehearsal else "tab, then ↓, shows them"
+        lines = f"{below} more line{'s' if below != 1 else ''}"
+        more.update(Text.assemble((f"▼ {lines} below", "bold yellow"), f" · {how}"))
+        more.display = True
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # In a real release no single key may confirm: only the typed version does.
-        if action == "confirm":
+        # In a real release no single key may confirm: only the typed version does (and
+        # y and n are letters of the version field).
+        if action in ("confirm", "no"):
             return self.point.rehearsal
         return True
 
@@ -107,6 +135,9 @@ class PointOfNoReturnDialog(Dialog[bool]):
             self.dismiss(True)
 
     def action_decline(self) -> None:
+        self.dismiss(False)
+
+    def action_no(self) -> None:
         self.dismiss(False)
 
     @on(Button.Pressed)

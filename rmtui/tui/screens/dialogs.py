@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 T = TypeVar("T")
@@ -30,6 +30,8 @@ class Dialog(ModalScreen[T]):
         with Vertical(id="dialog") as box:
             box.border_title = self.dialog_title
             yield from self.body()
+        # Its own footer covers the screen's underneath: only the dialog's keys work now.
+        yield Footer(compact=True)
 
     def body(self) -> ComposeResult:
         yield from ()

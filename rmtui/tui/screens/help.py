@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -61,11 +62,13 @@ def gather_keys(screen: Screen[object]) -> list[KeyHelp]:
             rank, where = 1, f"{type(node).__name__} (focused)"
         rows.append((rank, _key_help(app, binding, where, binding_info.enabled)))
     # Keys hidden because they do not apply right now are still worth knowing.
-    for _key, bindings in screen._bindings.key_to_bindings.items():
-        for binding in bindings:
-            if binding.id is not None and binding.id not in seen and not binding.system:
-                seen.add(binding.id)
-                rows.append((0, _key_help(app, binding, "this screen", False)))
+    remapped: Mapping[str, str] = getattr(app, "keys_remapped", {})
+    for binding in Binding.make_bindings(type(screen).BINDINGS):
+        if binding.id is not None and binding.id not in seen and not binding.system:
+            seen.add(binding.id)
+            key = remapped.get(binding.id, binding.key).split(",")[0].strip()
+            hidden = dataclasses.replace(binding, key=key)
+            rows.append((0, _key_help(app, hidden, "this screen", False)))
     rows.sort(key=lambda ranked: ranked[0])
     return [row for _rank, row in rows]
 

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from rmtui.core.errors import RmtuiError
+from rmtui.tui.actions import HOME_ACTIONS, bindings, check
 from rmtui.tui.clock import short_time
 from rmtui.tui.commands import HomeCommands
 
@@ -41,6 +42,24 @@ WELCOME = (
 )
 
 
+def places(workspaces: list[Path], versions: list[str]) -> list[str]:
+    """Where each release lives, in a few characters: the folder that names it, and for
+    releases that share a version (two rehearsals of 3.13.10) the part that tells them apart."""
+    shown: list[str] = []
+    for workspace, version in zip(workspaces, versions, strict=True):
+        parts = workspace.parts
+        twins = [w.parts for w, v in zip(workspaces, versions, strict=True) if v == version]
+        # A sandbox's workspace is always called "workspace": its folder names the rehearsal.
+        depth = 2 if workspace.name == "workspace" and len(parts) > 2 else 1
+        while depth < len(parts) and any(
+            len(t) >= depth and t[-depth] == parts[-depth] for t in twins if t != parts
+        ):
+            depth += 1  # the last part of the path that no twin shares at the same place
+        name = parts[-depth]
+        shown.append(f"…/{name}/…" if depth > 1 else f"…/{name}")
+    return shown
+
+
 def minutes(timestamp: str) -> str:
     """`2026-11-03T10:00:00Z` as `2026-11-03 10:00`."""
     return short_time(timestamp)[:16] or "—"
@@ -51,16 +70,9 @@ class HomeScreen(Screen[None]):
 
     COMMANDS = {HomeCommands}
 
-    BINDINGS = [
-        Binding("enter", "open", "Open", id="open-release",
-                tooltip="Open the highlighted release"),
-        Binding("r", "rehearse", "Rehearse", id="rehearse",
-                tooltip="Build a sandbox and rehearse a release in it"),
-        Binding("n", "new_release", "New release", id="new-release",
-                tooltip="Start a real release from a profile file"),
-        Binding("g", "refresh", "Refresh", id="refresh",
-                tooltip="Read every release again"),
-    ]  # fmt: skip
+    BINDINGS = bindings(HOME_ACTIONS)
+
+    has_releases = reactive(False, bindings=True)
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,7 +94,7 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Version", "Type", "Kind", "Progress", "State", "Last activity")
+        table.add_columns("Version", "Where", "Type", "Kind", "Progress", "State", "Last activity")
         self.query_one("#welcome").display = False
 
     def on_screen_resume(self) -> None:
@@ -105,7 +117,8 @@ class HomeScreen(Screen[None]):
         self.summaries = summaries
         table = self.query_one(DataTable)
         table.clear()
-        for summary in summaries:
+        where = places([s.workspace for s in summaries], [s.version for s in summaries])
+        for summary, place in zip(summaries, where, strict=True):
             kind = (
                 Text("rehearsal", style="bold magenta")
                 if summary.rehearsal
@@ -113,6 +126,7 @@ class HomeScreen(Screen[None]):
             )
             table.add_row(
                 Text(summary.version, style="bold"),
+                Text(place, style="dim"),
                 summary.type,
                 kind,
                 summary.progress,
@@ -121,7 +135,7 @@ class HomeScreen(Screen[None]):
                 key=str(summary.workspace),
             )
         empty = not summaries
-        self.refresh_bindings()
+        self.has_releases = not empty
         table.display = not empty
         self.query_one("#home-detail").display = not empty
         self.query_one("#welcome").display = empty
@@ -130,9 +144,7 @@ class HomeScreen(Screen[None]):
             self._describe(0)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open":
-            return bool(self.summaries)
-        return True
+        return check(HOME_ACTIONS, self, action)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -13,11 +13,16 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
+from rmtui.core.errors import RmtuiError
 from rmtui.core.status import Status
 from rmtui.core.step import Action, Step
 from rmtui.core.store import StepRecord
 from rmtui.tui.clock import short_time
+from rmtui.tui.guidance import HANDOFF_STEP_ID
 from rmtui.tui.present import actions_grid, glyph, status_text
+
+if TYPE_CHECKING:
+    from rmtui.core.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def waiting_text(view: StepView) -> Text:
 
 def commands_text(view: StepView) -> Group:
     """Each action as a bullet, its command under it; wrapped lines keep their indent."""
-    parts: list[RenderableType] = [Text("What it will do", style="bold underline")]
+    heading = "What it did" if view.record.status is Status.DONE else "What it will do"
+    parts: list[RenderableType] = [Text(heading, style="bold underline")]
     if view.plan_error:
         parts.append(Text(f"(the plan cannot be shown: {view.plan_error})", style="red"))
     grid = actions_grid(view.actions)
@@ -190,6 +196,30 @@ class StepDetail(VerticalScroll):
         yield Static(id="detail-facts")
         yield Markdown(id="detail-help")
 
+    def show_step(self, engine: Engine, step: Step, *, is_next: bool) -> None:
+        """Show `step` as the engine has it now (UI thread)."""
+        plan_error = ""
+        try:
+            actions = tuple(step.plan(engine.release))
+        except RmtuiError as exc:
+            actions, plan_error = (), exc.problem
+        facts = tuple(
+            Fact(key, entry.get("value"), str(entry.get("step", "")))
+            for key, entry in engine.state.facts.items()
+        )
+        self.show(
+            StepView(
+                step=step,
+                record=engine.state.steps[step.id],
+                actions=actions,
+                facts=facts,
+                workspace=engine.release.workspace,
+                is_next=is_next,
+                plan_error=plan_error,
+                importable=step.id == HANDOFF_STEP_ID,
+            )
+        )
+
     def show(self, view: StepView) -> None:
         record = view.record
         new_step = self._shown.get("step") != view.step.id
@@ -206,7 +236,11 @@ class StepDetail(VerticalScroll):
             lambda: waiting_text(view),
             record.status is Status.WAITING,
         )
-        self._put("detail-commands", (view.actions, view.plan_error), lambda: commands_text(view))
+        self._put(
+            "detail-commands",
+            (view.actions, view.plan_error, record.status is Status.DONE),
+            lambda: commands_text(view),
+        )
         self._put("detail-facts", repr(view.facts), lambda: facts_text(view), bool(view.facts))
         if new_step:
             self.query_one("#detail-help", Markdown).update(view.step.help or "_No help text._")
