@@ -32,11 +32,11 @@ def _group() -> click.Group:
 class _Entry:
     """The entry point: `--version` alone is answered at once; the rest goes to click."""
 
-    def __call__(self) -> Any:
-        if sys.argv[1:] == ["--version"]:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and sys.argv[1:] == ["--version"]:
             print(VERSION_TEXT)
             return 0
-        return _group()()
+        return _group()(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(_group(), name)
