@@ -33,7 +33,6 @@ class _Entry:
     """The entry point: `--version` alone is answered at once; the rest goes to click."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Called bare by the console script; with arguments, as click's main (tests, children).
         if not args and not kwargs and sys.argv[1:] == ["--version"]:
             print(VERSION_TEXT)
             return 0

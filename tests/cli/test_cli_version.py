@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from rmtui import __version__
@@ -49,3 +50,10 @@ def test_everything_else_is_the_click_group() -> None:
     done = CliRunner().invoke(main, ["--help"])
     assert done.exit_code == 0
     assert "rmtui walks a release manager" in done.output
+
+
+def test_calling_main_with_arguments_is_calling_the_group() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(args=["--version"], prog_name="rmtui")
+    assert caught.value.code == 0
+    assert main(args=["--help"], prog_name="rmtui", standalone_mode=False) == 0
