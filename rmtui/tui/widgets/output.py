@@ -128,7 +128,6 @@ class OutputPane(Log):
         self.lines_received = 0
         self._retitle()
 
-
     def stop_live(self) -> None:
         """The run is over: draw what is left, then show the log (it has the engine's lines)."""
         self.flush()
