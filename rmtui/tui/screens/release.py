@@ -124,7 +124,8 @@ class ReleaseScreen(ManualMoves):
     def _opened(self, message: ReleaseOpened) -> None:
         engine = self.engine = message.engine
         self.query_one(ReleaseHeader).show_release(engine.release, engine.release.security_only)
-        self.checklist.load(engine.plan, engine.state.steps, None)  # refresh_view marks ▸
+        nxt = engine.next_step()
+        self.checklist.load(engine.plan, engine.state.steps, nxt.id if nxt else None)
         self.opened = True
         self.refresh_view()
         self.resume(message.interruptions)
