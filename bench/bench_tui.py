@@ -241,10 +241,8 @@ def child_flood(workdir: Path, lines: int, result: Path, ready: Path) -> None:
     from rmtui.tui.app import RmtuiApp
     from rmtui.tui.screens.release import ReleaseScreen
 
-    if os.environ.get("BENCH_TUI_SWITCH"):  # try another GIL switch interval while flooding
-        from rmtui.tui.widgets import output
-
-        output.FLOOD_SWITCH_SECONDS = float(os.environ["BENCH_TUI_SWITCH"])
+    if os.environ.get("BENCH_TUI_SWITCH"):  # the GIL switch interval, for experiments
+        sys.setswitchinterval(float(os.environ["BENCH_TUI_SWITCH"]))
     release, plan = flood_release(workdir, lines)
     timer = StepTimer()
     handled: dict[int, float] = {}

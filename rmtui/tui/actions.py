@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.binding import Binding, BindingType
 
-from rmtui.core.status import Event, Status, allowed_events
+from rmtui.core.status import SETTLED, Event, Status, allowed_events
+
+if TYPE_CHECKING:
+    from rmtui.core.engine import Engine
+    from rmtui.core.step import Step
 
 
 class ReleaseKeys(Protocol):
@@ -17,6 +21,7 @@ class ReleaseKeys(Protocol):
     opened: bool
     busy: bool
     selected_status: Status | None
+    selected_waits_for_others: bool  # a step it requires is not settled yet
     next_id: str
     awaited: tuple[str, ...]
 
@@ -27,6 +32,13 @@ def can(status: Status | None, event: Event) -> bool:
     The one place the TUI asks; it becomes `rmtui.core.status.can` once that exists.
     """
     return status is not None and event in allowed_events(status)
+
+
+def selection(engine: Engine, step: Step) -> tuple[Status, bool]:
+    """What the selected step's keys depend on: its status, and whether a step it requires
+    is not settled yet (then it cannot run, whatever its status)."""
+    records = engine.state.steps
+    return records[step.id].status, any(records[r].status not in SETTLED for r in step.requires)
 
 
 Condition = Callable[[object], bool]
@@ -77,7 +89,8 @@ RELEASE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("run-selected", "r", "run_selected", "Run",
                "Run the step selected in the checklist",
                "Run the selected step", "run the step under the cursor",
-               applies=_selected_can(Event.START)),
+               applies=_idle_with(lambda keys: can(keys.selected_status, Event.START)
+                                  and not keys.selected_waits_for_others)),
     ActionSpec("run-on", "g", "run_on", "Run on",
                "Run step after step, around any wait, until one fails or needs you",
                "Run on until something needs me", "run step after step", show=False,

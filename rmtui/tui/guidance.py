@@ -64,10 +64,7 @@ def _standing_line(engine: Engine, awaited: tuple[str, ...]) -> str:
     statuses = [(step.id, engine.state.steps[step.id].status) for step in engine.plan]
     left = [step_id for step_id, status in statuses if status is Status.RUNNING]
     if left:
-        return (
-            f"[b]{left[0]}[/b] was left running when rmtui stopped · say in the dialog "
-            "what to do with it"
-        )
+        return f"[b]{left[0]}[/b] was left running · the dialog asks what to do with it"
     failed = [step_id for step_id, status in statuses if status is Status.FAILED]
     if failed:
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Static
 
@@ -153,3 +154,37 @@ def test_the_registry_names_every_binding_once_and_asks_the_state_machine() -> N
     assert all(spec.tooltip for spec in RELEASE_ACTIONS)
     assert can(Status.FAILED, Event.RETRY) and not can(Status.DONE, Event.RETRY)
     assert can(Status.WAITING, Event.SKIP) and not can(None, Event.SKIP)
+
+
+async def test_run_is_offered_only_for_a_step_whose_requirements_are_settled(
+    tmp_path: Path,
+) -> None:
+    fake = FakeRelease(tmp_path / "ws", fake_plan())
+    app = fake.app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot, app)
+        screen.checklist.select_step("build")  # it needs check first
+        await pilot.pause()
+        assert screen.check_action("run_selected", ()) is False
+        assert "r Run" not in footer_text(app) and "s Skip" in footer_text(app)
+        screen.checklist.select_step("check")
+        await pilot.pause()
+        assert screen.check_action("run_selected", ()) is True
+        assert "r Run" in footer_text(app)
+        await pilot.press("q")
+
+
+async def test_a_finder_that_fails_says_why_on_the_home_screen() -> None:
+    from rmtui.core.errors import RmtuiError
+    from rmtui.tui.screens.dialogs import ErrorDialog
+
+    def broken() -> list[Any]:
+        raise RmtuiError("cannot read ~/.rmtui/releases", "check its permissions")
+
+    app = RmtuiApp(finder=broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error")
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert dialog.problem == "cannot read ~/.rmtui/releases"
+        assert dialog.hint == "check its permissions"

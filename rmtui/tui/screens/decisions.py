@@ -166,13 +166,32 @@ SETTLEMENT_LABELS: dict[Settlement, tuple[str, str, str]] = {
 }
 
 
+BUTTON_LABELS: dict[Settlement, str] = {
+    Settlement.ACCEPT_DONE: "Accept done",
+    Settlement.RUN_AGAIN: "Run again",
+    Settlement.MARK_FAILED: "Mark failed",
+}
+
+
 class ResumeDialog(Dialog[Settlement]):
     """A step was left running: show what its probe found and let the RM settle it."""
 
     BINDINGS = [
-        Binding("a", "settle('accept-done')", "Accept done", id="resume.accept-done"),
-        Binding("r", "settle('run-again')", "Run again", id="resume.run-again"),
-        Binding("f", "settle('mark-failed')", "Mark failed", id="resume.mark-failed"),
+        Binding(
+            "a",
+            "settle('accept-done')",
+            BUTTON_LABELS[Settlement.ACCEPT_DONE],
+            id="resume.accept-done",
+        ),
+        Binding(
+            "r", "settle('run-again')", BUTTON_LABELS[Settlement.RUN_AGAIN], id="resume.run-again"
+        ),
+        Binding(
+            "f",
+            "settle('mark-failed')",
+            BUTTON_LABELS[Settlement.MARK_FAILED],
+            id="resume.mark-failed",
+        ),
     ]
 
     def __init__(
@@ -223,8 +242,11 @@ class ResumeDialog(Dialog[Settlement]):
                 )
             )
         with Horizontal(classes="buttons"):
-            for settlement, (key, label, _why) in SETTLEMENT_LABELS.items():
+            for settlement, (key, _label, _why) in SETTLEMENT_LABELS.items():
+                # Short, as in the footer, so that all three fit 80 columns; the lines below
+                # say what each does.
                 suffix = " ✓" if settlement is self.suggested else ""
+                label = BUTTON_LABELS[settlement]
                 yield Button(f"{label}  \\[{key}]{suffix}", id=settlement.value, compact=True)
         yield Static(self._explanation(), classes="explanation")
 

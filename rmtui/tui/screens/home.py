@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
 
 from rmtui.core.errors import RmtuiError
 from rmtui.tui.actions import HOME_ACTIONS, bindings, check
@@ -60,6 +64,27 @@ def places(workspaces: list[Path], versions: list[str]) -> list[str]:
     return shown
 
 
+@dataclass
+class ReleasesFound(Message):
+    """The finder read every workspace."""
+
+    summaries: list[ReleaseSummary]
+
+
+@dataclass
+class SandboxProgress(Message):
+    """A line from the sandbox builder."""
+
+    line: str
+
+
+@dataclass
+class SandboxBuilt(Message):
+    """The sandbox is ready; this is its release's workspace."""
+
+    workspace: Path
+
+
 def minutes(timestamp: str) -> str:
     """`2026-11-03T10:00:00Z` as `2026-11-03 10:00`."""
     return short_time(timestamp)[:16] or "—"
@@ -103,18 +128,28 @@ class HomeScreen(Screen[None]):
         self.call_after_refresh(self.action_refresh)
 
     def action_refresh(self) -> None:
-        self.run_worker(self._find, thread=True, group="home", exclusive=True, exit_on_error=False)
+        self._find()
 
+    @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def _find(self) -> None:
-        try:
-            found = self.rmtui.finder()
-        except RmtuiError as exc:
-            self.app.call_from_thread(self._show_error, exc)
-            return
-        self.app.call_from_thread(self._show, found)
+        self.post_message(ReleasesFound(self.rmtui.finder()))
 
-    def _show(self, summaries: list[ReleaseSummary]) -> None:
-        self.summaries = summaries
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure is shown (finding releases, building a sandbox)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        if event.worker.group == "build":
+            self.building = False
+        error = event.worker.error
+        if not isinstance(error, RmtuiError):
+            detail = "".join(traceback.format_exception_only(error)).strip() if error else ""
+            error = RmtuiError(f"unexpected error: {detail}", "this is a bug in rmtui")
+        self._show_error(error)
+
+    @on(ReleasesFound)
+    def _show(self, message: ReleasesFound) -> None:
+        summaries = self.summaries = message.summaries
         table = self.query_one(DataTable)
         table.clear()
         where = places([s.workspace for s in summaries], [s.version for s in summaries])
@@ -201,31 +236,24 @@ class HomeScreen(Screen[None]):
             return
         self.building = True
         self.notify(f"Building a sandbox for {request.version} in {request.directory}…")
+        self._build_sandbox(request)
 
+    @work(thread=True, exclusive=True, group="build", exit_on_error=False)
+    def _build_sandbox(self, request: ReleaseRequest) -> None:
         def say(line: str) -> None:
-            self.app.call_from_thread(self._say, line)
+            self.post_message(SandboxProgress(line))
 
-        def work() -> None:
-            try:
-                workspace = self.rmtui.sandbox_builder(request, say)
-            except RmtuiError as exc:
-                self.app.call_from_thread(self._built, None, exc)
-                return
-            self.app.call_from_thread(self._built, workspace, None)
+        self.post_message(SandboxBuilt(self.rmtui.sandbox_builder(request, say)))
 
-        self.run_worker(work, thread=True, group="build", exit_on_error=False)
-
-    def _say(self, line: str) -> None:
-        self.query_one("#home-detail", Static).update(Text(line, style="italic"))
+    @on(SandboxProgress)
+    def _say(self, message: SandboxProgress) -> None:
+        self.query_one("#home-detail", Static).update(Text(message.line, style="italic"))
         self.query_one("#home-detail").display = True
 
-    def _built(self, workspace: Path | None, error: RmtuiError | None) -> None:
+    @on(SandboxBuilt)
+    def _built(self, message: SandboxBuilt) -> None:
         self.building = False
-        if error is not None or workspace is None:
-            assert error is not None
-            self._show_error(error)
-            return
-        self.open_release(workspace)
+        self.open_release(message.workspace)
 
     def action_new_release(self) -> None:
         from rmtui.core.release import releases_root

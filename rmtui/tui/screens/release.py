@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -18,10 +18,10 @@ from rmtui.core.errors import RmtuiError
 from rmtui.core.status import Status
 from rmtui.core.step import Step
 from rmtui.tui import services
-from rmtui.tui.actions import RELEASE_ACTIONS, bindings, check
+from rmtui.tui.actions import RELEASE_ACTIONS, bindings, check, selection
 from rmtui.tui.bridge import EngineBridge
 from rmtui.tui.commands import ReleaseCommands
-from rmtui.tui.guidance import HANDOFF_STEP_ID, Activity, guidance
+from rmtui.tui.guidance import Activity, guidance
 from rmtui.tui.jobs import BUG, as_error, retry, run_on
 from rmtui.tui.messages import (
     EngineNotice,
@@ -41,8 +41,6 @@ from rmtui.tui.widgets.output import OutputPane
 if TYPE_CHECKING:
     from rmtui.tui.app import RmtuiApp
 
-__all__ = ["HANDOFF_STEP_ID", "ReleaseScreen"]
-
 
 class ReleaseScreen(ManualMoves):
     """One release, opened with its lock held for as long as the screen is up."""
@@ -54,6 +52,7 @@ class ReleaseScreen(ManualMoves):
     opened = reactive(False, bindings=True)
     busy = reactive(False, bindings=True)
     selected_status: reactive[Status | None] = reactive(None, bindings=True)
+    selected_waits_for_others = reactive(False, bindings=True)
     next_id = reactive("", bindings=True)
     awaited: reactive[tuple[str, ...]] = reactive((), bindings=True)
 
@@ -125,7 +124,8 @@ class ReleaseScreen(ManualMoves):
     def _opened(self, message: ReleaseOpened) -> None:
         engine = self.engine = message.engine
         self.query_one(ReleaseHeader).show_release(engine.release, engine.release.security_only)
-        self.checklist.load(engine.plan, engine.state.steps, self._next_id())
+        nxt = engine.next_step()
+        self.checklist.load(engine.plan, engine.state.steps, nxt.id if nxt else None)
         self.opened = True
         self.refresh_view()
         self.resume(message.interruptions)
@@ -240,17 +240,14 @@ class ReleaseScreen(ManualMoves):
 
     # -- showing the state -----------------------------------------------------------------
 
-    def _next_id(self) -> str:
-        nxt = self.engine.next_step() if self.engine is not None else None
-        return nxt.id if nxt is not None else ""
-
     def refresh_view(self) -> None:
         engine = self.engine
         if engine is None:
             return
         done, total = engine.progress()
         self.query_one(ReleaseHeader).show_progress(done, total)
-        self.next_id = self._next_id()
+        nxt = engine.next_step()
+        self.next_id = nxt.id if nxt is not None else ""
         self.awaited = services.awaited_roles(engine)
         self.checklist.update_rows(engine.state.steps, self.next_id or None)
         self._show_selected()
@@ -269,7 +266,7 @@ class ReleaseScreen(ManualMoves):
             # Each change rebuilds the footer; while busy no key depends on the selection
             # (moving the cursor during a flood must stay cheap), and the end of the work
             # sets it again.
-            self.selected_status = engine.state.steps[step.id].status
+            self.selected_status, self.selected_waits_for_others = selection(engine, step)
         self.detail.show_step(engine, step, is_next=step.id == self.next_id)
         if not self.output.live:
             self.output.show_log(step.id, engine.release.logs / f"{step.id}.log")
@@ -293,11 +290,10 @@ class ReleaseScreen(ManualMoves):
             self._status_text = text
             self.query_one("#statusline", Static).update(text, layout=False)  # always one line
 
-    def on_screen_suspend(self) -> None:
-        self.show_statusline()  # a step's question (or any dialog) now covers the screen
-
-    def on_screen_resume(self) -> None:
-        self.show_statusline()
+    @on(events.ScreenSuspend)
+    @on(events.ScreenResume)
+    def _covered_or_uncovered(self) -> None:
+        self.show_statusline()  # a step's question (or any dialog) covers the screen, or not
 
     def show_error(self, error: RmtuiError) -> None:
         self.app.push_screen(ErrorDialog(error.problem, error.hint))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,10 +21,6 @@ FLOOD_FLUSH_SECONDS = 1.0
 # whole output is in the step log, and the pane rereads its end when the step is over).
 FLOOD_BATCH = 500
 FLOOD_TAIL = 500
-# While a step floods, the thread that reads its output keeps the GIL this long before the
-# UI may take it (Python's default is 5 ms): fewer hand-overs cost the step less CPU, and a
-# key press still waits at most this long for each of the few times the UI needs the GIL.
-FLOOD_SWITCH_SECONDS = 0.02
 # How much of a log file is read to show its tail.
 TAIL_BYTES = 256 * 1024
 
@@ -95,7 +90,6 @@ class OutputPane(Log):
         self.feed = LineFeed(lambda: self.post_message(self.Pending()))
         self._flush_scheduled = False
         self._flooding = False
-        self._switch_interval = sys.getswitchinterval()
 
     @on(Pending)
     def _schedule_flush(self) -> None:
@@ -107,7 +101,7 @@ class OutputPane(Log):
         """Draw what the feed holds now (a flood: only its end)."""
         self._flush_scheduled = False
         batch = self.feed.take()
-        self._set_flooding(len(batch) >= FLOOD_BATCH)
+        self._flooding = len(batch) >= FLOOD_BATCH
         if batch:
             shown = batch[-FLOOD_TAIL:] if self._flooding else batch
             self.append(shown, skipped=len(batch) - len(shown))
@@ -134,19 +128,11 @@ class OutputPane(Log):
         self.lines_received = 0
         self._retitle()
 
-    def on_unmount(self) -> None:
-        self._set_flooding(False)  # the interpreter-wide setting outlives the pane
-
-    def _set_flooding(self, flooding: bool) -> None:
-        if flooding != self._flooding:
-            self._flooding = flooding
-            sys.setswitchinterval(FLOOD_SWITCH_SECONDS if flooding else self._switch_interval)
-
     def stop_live(self) -> None:
         """The run is over: draw what is left, then show the log (it has the engine's lines)."""
         self.flush()
         self.live = False
-        self._set_flooding(False)
+        self._flooding = False
         self.step_id = None  # so that the next `show_log` reads the file again
         self._retitle()
 
