@@ -117,7 +117,9 @@ async def test_whole_rehearsal_from_the_home_screen_by_keyboard() -> None:
             table = app.screen.query_one(DataTable)
             await until(pilot, lambda: table.row_count == 1, "the release list")
             row = [str(cell) for cell in table.get_row_at(0)]
-            assert row[0] == "3.13.10" and row[2] == "rehearsal" and row[4] == "done"
+            # Version, Where (the sandbox's folder), Type, Kind, Progress, State, Last activity.
+            assert row[0] == "3.13.10" and row[1] == "…/sb/…"
+            assert row[3] == "rehearsal" and row[5] == "done"
             await pilot.press("q")
         # The engine's own record agrees: every step settled, skips explained, journal whole.
         release = load_release(workspace)

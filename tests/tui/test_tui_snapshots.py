@@ -114,6 +114,11 @@ def test_import_dialog_on_the_waiting_step(snap_compare: Compare) -> None:
         # The step's help is laid out in the background: the pane behind the dialog shows
         # it (its scrollbar does) only once that is done.
         await until(pilot, lambda: bool(screen.query_one("#detail-help").children), "help")
+        detail = screen.query_one("#detail")
+        heights: list[int] = []
+        while len(heights) < 3 or len(set(heights[-3:])) > 1:  # laid out: its height holds
+            heights.append(detail.virtual_size.height)
+            await pilot.pause(0.05)
         await pilot.press("i")
         await until(pilot, lambda: isinstance(pilot.app.screen, ImportDialog), "the dialog")
 
