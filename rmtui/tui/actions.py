@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from textual.binding import Binding, BindingType
 
-from rmtui.core.status import SETTLED, Event, Status, allowed_events
+from rmtui.core.standing import requirements_met
+from rmtui.core.status import Event, Status
+from rmtui.core.status import can as status_allows
 
 if TYPE_CHECKING:
     from rmtui.core.engine import Engine
@@ -27,18 +29,15 @@ class ReleaseKeys(Protocol):
 
 
 def can(status: Status | None, event: Event) -> bool:
-    """Whether a step in `status` may take `event`: the transition table decides, not the TUI.
-
-    The one place the TUI asks; it becomes `rmtui.core.status.can` once that exists.
-    """
-    return status is not None and event in allowed_events(status)
+    """Whether a step in `status` may take `event`: the transition table decides, not the TUI."""
+    return status is not None and status_allows(status, event)
 
 
 def selection(engine: Engine, step: Step) -> tuple[Status, bool]:
     """What the selected step's keys depend on: its status, and whether a step it requires
     is not settled yet (then it cannot run, whatever its status)."""
     records = engine.state.steps
-    return records[step.id].status, any(records[r].status not in SETTLED for r in step.requires)
+    return records[step.id].status, not requirements_met(step, records)
 
 
 Condition = Callable[[object], bool]

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from rmtui.core.status import Status
-
 if TYPE_CHECKING:
     from rmtui.core.engine import Engine
     from rmtui.core.step import Step
@@ -58,21 +56,19 @@ def _busy_line(activity: Activity) -> str:
 
 
 def _standing_line(engine: Engine, awaited: tuple[str, ...]) -> str:
-    """Where the release stands, and the key that moves it on (rmtui.core.standing's line)."""
-    if engine.is_complete():
+    """Where the release stands (rmtui.core.standing), worded with the key that moves it on."""
+    now = engine.standing()
+    if now.complete:
         return "[b green]The release is complete.[/] [b]j[/b] shows the journal."
-    statuses = [(step.id, engine.state.steps[step.id].status) for step in engine.plan]
-    left = [step_id for step_id, status in statuses if status is Status.RUNNING]
-    if left:
-        return f"[b]{left[0]}[/b] was left running · the dialog asks what to do with it"
-    failed = [step_id for step_id, status in statuses if status is Status.FAILED]
-    if failed:
+    if now.running:
+        return f"[b]{now.running[0]}[/b] was left running · the dialog asks what to do with it"
+    if now.failed:
         return (
-            f"[b red]{failed[0]} failed[/] · read the hint, then [b]t[/b] retry, [b]s[/b] skip "
+            f"[b red]{now.failed[0]} failed[/] · read the hint, then [b]t[/b] retry, [b]s[/b] skip "
             "or [b]d[/b] mark done by hand"
         )
-    nxt = engine.next_step()
-    if nxt is not None:
+    if now.next_step is not None:
+        nxt = engine.plan.get(now.next_step)
         mark = " (a point of no return: it asks first)" if nxt.irreversible else ""
         also = " · [b]i[/b] imports the experts' artifacts" if awaited else ""
         return f"Next: [b]{nxt.id}[/b]{mark} · press [b]n[/b] to run it{also}"
@@ -82,13 +78,14 @@ def _standing_line(engine: Engine, awaited: tuple[str, ...]) -> str:
             f"[b]{HANDOFF_STEP_ID}[/b] waits on {', '.join(awaited)} · press [b]i[/b] to "
             "import their artifacts"
         )
-    blocked = engine.blocked_reason()
-    return f"Blocked: {escape(blocked)}" if blocked else ""
+    return f"Blocked: {escape(now.blocked)}" if now.blocked else ""
 
 
 def current_step(engine: Engine) -> Step | None:
     """The step the release is at: the running one, else the next one, else a stuck one."""
-    records = engine.state.steps
-    running = [s for s in engine.plan if records[s.id].status is Status.RUNNING]
-    stuck = [s for s in engine.plan if records[s.id].status in (Status.FAILED, Status.WAITING)]
-    return next(iter(running), None) or engine.next_step() or next(iter(stuck), None)
+    now = engine.standing()
+    stuck = [s.id for s in engine.plan if s.id in now.failed or s.id in now.waiting]
+    for step_id in (*now.running, now.next_step, *stuck):
+        if step_id is not None:
+            return engine.plan.get(step_id)
+    return None
