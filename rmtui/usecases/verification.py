@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rmtui.core.errors import RmtuiError
+from rmtui.ops.checksums import NOT_SHIPPED_SUFFIXES
 
 SUMS_NAME = "SHA256SUMS"
 SIGNATURE_SUFFIXES = (".asc", ".sigstore")
 # Files beside artifacts that are never artifacts themselves.
-_NOT_ARTIFACTS = (".asc", ".sigstore", ".sig", ".sigstore.json", ".crt", ".pem")
 _SUMS_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 _SOURCE_TARBALL = re.compile(r"^(Python-[0-9][0-9A-Za-z.+-]*)\.(?:tgz|tar\.xz)$")
 FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -69,7 +69,7 @@ def _is_artifact(path: Path) -> bool:
         path.is_file()
         and not name.startswith(".")
         and name != SUMS_NAME
-        and not name.endswith(_NOT_ARTIFACTS)
+        and not name.endswith(NOT_SHIPPED_SUFFIXES)
     )
 
 
