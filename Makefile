@@ -23,7 +23,7 @@ UV_COMPILE = pip compile --quiet --universal --python-version 3.11 --generate-ha
 	--only-binary :all: --custom-compile-command "make lock" $(LOCK_UPGRADE)
 
 # pytest-xdist workers for `make test`: 0 runs the suite in one process, which measured faster
-# than two workers on a 2-core machine (docs/performance-tests.md). `make test PYTEST_WORKERS=2`.
+# than two workers on a 2-core machine (docs/performance.md, "The test suite"). `make test PYTEST_WORKERS=2`.
 PYTEST_WORKERS ?= 0
 
 .PHONY: test rehearse lint typecheck pytest screenshots bench clean system-deps lock
