@@ -22,7 +22,6 @@ from rmtui.core.step import (
     Action,
     Phase,
     Plan,
-    Probe,
     Prompter,
     Step,
     StepContext,
@@ -31,7 +30,7 @@ from rmtui.core.step import (
 from rmtui.core.store import StateStore
 from rmtui.ops import shell
 from rmtui.tui.app import RmtuiApp
-from tests.helpers import fake_release, headless_prompter
+from tests.helpers import FakeStep, fake_release, headless_prompter
 
 FIXED_TIME = "2026-11-03T10:00:00Z"
 FAKE_VERSION = "3.14.0"
@@ -46,35 +45,11 @@ def no_stand_ins(workspace: Path) -> dict[str, Path]:
     return {}
 
 
-def _marker(ctx: StepContext, step_id: str) -> Path:
-    return ctx.workspace / "world" / step_id
+class MarkerStep(FakeStep):
+    """The suite's one FakeStep, with its effect as the marker file world/<id> in the
+    workspace (so it survives a restart, as resume needs); subclasses set title, help, lines."""
 
-
-class MarkerStep(Step):
-    """A step whose effect is a marker file in the workspace (so it survives a restart, as
-    resume needs); it prints a few lines and has a title and help of its own."""
-
-    lines: Sequence[str] = ()
-
-    def plan(self, release: Release) -> list[Action]:
-        return [Action(f"write the marker for {self.id}", f"touch world/{self.id}")]
-
-    def probe(self, ctx: StepContext) -> Probe:
-        if _marker(ctx, self.id).exists():
-            return Probe.done(f"world/{self.id} exists")
-        return Probe.not_done(f"world/{self.id} is missing")
-
-    def run(self, ctx: StepContext) -> Waiting | None:
-        for line in self.lines:
-            ctx.output(line)
-        self.act(ctx)
-        marker = _marker(ctx, self.id)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text("done\n")
-        return None
-
-    def act(self, ctx: StepContext) -> None:
-        """What the step does besides its marker."""
+    marker_file = True
 
 
 class CheckStep(MarkerStep):
