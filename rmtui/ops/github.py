@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.message import Message
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rmtui.core.errors import RmtuiError
 from rmtui.core.redact import register_secret
+
+if TYPE_CHECKING:
+    # urllib.request pulls in http.client and email (about 20 ms): only a freeze that talks
+    # to GitHub needs it, not every command that builds a plan (`rmtui status`).
+    import urllib.error
+    import urllib.request
+    from email.message import Message
 
 API_VERSION = "2022-11-28"
 TOKEN_SECRET = "github-token"
@@ -68,24 +72,28 @@ class PushRestrictions:
         return "; ".join(parts) or "nobody listed (admins only)"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
+def _no_redirects() -> urllib.request.HTTPRedirectHandler:
     """urllib would follow a redirect with the Authorization header, even to another host."""
+    import urllib.request
 
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Message,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        raise GitHubError(
-            f"GitHub answered {req.get_method()} {urllib.parse.urlsplit(req.full_url).path} "
-            f"with a redirect (HTTP {code}) to {newurl}: the repository was probably renamed "
-            "or moved",
-            "set [freeze].github_repo in the profile to the repository's current owner/name",
-        )
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(
+            self,
+            req: urllib.request.Request,
+            fp: IO[bytes],
+            code: int,
+            msg: str,
+            headers: Message,
+            newurl: str,
+        ) -> urllib.request.Request | None:
+            raise GitHubError(
+                f"GitHub answered {req.get_method()} {urllib.parse.urlsplit(req.full_url).path} "
+                f"with a redirect (HTTP {code}) to {newurl}: the repository was probably renamed "
+                "or moved",
+                "set [freeze].github_repo in the profile to the repository's current owner/name",
+            )
+
+    return NoRedirects()
 
 
 def check_api_url(api: str) -> str:
@@ -125,12 +133,17 @@ class GitHub:
         self.repo = repo
         self._token = token.strip()
         self._timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        import urllib.request
+
+        self._opener = urllib.request.build_opener(_no_redirects())
 
     # -- requests ----------------------------------------------------------------
 
     def request(self, method: str, path: str, body: Any = None, *, branch: str = "") -> Any:
         """Send one request and return the decoded JSON answer; any failure raises GitHubError."""
+        import urllib.error
+        import urllib.request
+
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.api + path, data=data, method=method)
         req.add_header("Accept", "application/vnd.github+json")
