@@ -18,11 +18,16 @@ from rmtui.core.version import ReleaseType
 from rmtui.ops.git import GitRepo
 from rmtui.steps.kit import commands
 from rmtui.steps.kit.freeze_methods import freeze_method
-from rmtui.steps.kit.repo import clone, quiet_clone, require_fork_tag, require_release_commit
+from rmtui.steps.kit.gate import gate, gate_actions
+from rmtui.steps.kit.repo import clone, quiet_clone
 
 GUIDE = Guide(
-    does="Checks that your local tag *and* the fork's tag still resolve to the release commit "
-    "recorded at tag time, and that upstream's branch has not moved. Then it merges the tag into "
+    does="Runs the final gate first: the manifest is complete (both source tarballs, their "
+    "SBOMs, the docs when the release has them, each expert's installers as the profile "
+    "declares them), every file still has the digest recorded when it was built or imported, "
+    "every signature the policy requires verifies, and your local tag *and* the fork's tag "
+    "still resolve to the release commit recorded at tag time. It checks that upstream's "
+    "branch has not moved. Then it merges the tag into "
     "the release branch (as PEP 101 says), makes the post-release commit (`patchlevel.h` at "
     "`X.Y.Z+`, or `+dev` from 3.15), shows a dry run, and pushes branch and tag to upstream "
     "atomically. Finally it reads upstream's refs back. For b1 it also creates the `X.Y` branch "
@@ -34,7 +39,9 @@ GUIDE = Guide(
     threat_detail="A tag moved on the fork between the fork push and this step (the release "
     "stops, naming both SHAs), and a push that would drag in commits landed during the release.",
     recover="A refused push changes nothing (it is atomic): fix the cause and retry. A moved "
-    "tag: find out who moved it before doing anything else.",
+    "tag: find out who moved it before doing anything else. A file the gate refuses: restore "
+    "it, or re-run the step that made it and everything after it (`rmtui redo RELEASE STEP_ID "
+    "--reason TEXT`).",
     who="The release manager, with push rights to upstream.",
     references=("PEP 101: Push the release to upstream (merge the tag, post-release bump)",),
 )
@@ -168,10 +175,7 @@ class UpstreamPushStep(Step):
             order += ["post"]
         return [
             Action.of(run["probe-fetch"]),
-            Action(
-                "check (read-only) that the local and the fork's tag still resolve to the "
-                "recorded commit {release.commit_sha}"
-            ),
+            *gate_actions(),
             *(Action.of(run[name]) for name in order),
             Action.of(run["preview"]),
             Action.of(run["push"]),
@@ -229,9 +233,9 @@ class UpstreamPushStep(Step):
     def run(self, ctx: StepContext) -> None:
         release = ctx.release
         repos = release.profile.repos
+        # The final gate comes first: nothing leaves unless everything still is as recorded.
+        commit = gate(ctx, so_far="Nothing was pushed to upstream.")
         repo = clone(ctx)
-        commit = require_release_commit(ctx, repo)
-        require_fork_tag(ctx, repo, commit, so_far="Nothing was pushed to upstream.")
         base = facts.UPSTREAM_BASE.require(ctx.facts)
         branch = release.branch
         run = upstream_commands(release)
