@@ -17,6 +17,7 @@ from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContex
 from rmtui.core.version import ReleaseType
 from rmtui.ops.git import GitRepo
 from rmtui.steps.kit import commands
+from rmtui.steps.kit.edits import EditRecord, restore_actions, undo_own_edits
 from rmtui.steps.kit.freeze_methods import freeze_method
 from rmtui.steps.kit.gate import gate, gate_actions
 from rmtui.steps.kit.repo import clone, quiet_clone
@@ -176,6 +177,7 @@ class UpstreamPushStep(Step):
         return [
             Action.of(run["probe-fetch"]),
             *gate_actions(),
+            *restore_actions(release),
             *(Action.of(run[name]) for name in order),
             Action.of(run["preview"]),
             Action.of(run["push"]),
@@ -252,7 +254,11 @@ class UpstreamPushStep(Step):
                 "a revert on top would not help. To release with it instead, start the "
                 "release over from the new tip",
             )
+        head = repo.commit_of("HEAD")
+        # Only this step's own recorded edits of an interrupted attempt are ever put back.
+        undo_own_edits(ctx, repo, self.id, str(head))
         self._merge_and_bump(ctx, repo, commit, base)
+        EditRecord(release, self.id).forget()
         push = run["push"]
         if "push-unfrozen" in run and not facts.FROZEN_BRANCHES.get(ctx.facts):
             push = run["push-unfrozen"]
@@ -298,12 +304,19 @@ class UpstreamPushStep(Step):
             ctx.output(f"{release.profile.files.version_file} already at {py_version}")
             return
         tree_version = TreeVersion.parse(py_version)
-        version_file.write_text(update_patchlevel(text, tree_version, py_version))
+        files = release.profile.files
+        edits = {files.version_file: update_patchlevel(text, tree_version, py_version)}
         if readme:
-            readme_path = release.clone / release.profile.files.readme
-            readme_path.write_text(
-                update_readme_version(readme_path.read_text(), tree_version.release_text)
+            readme_path = release.clone / files.readme
+            edits[files.readme] = update_readme_version(
+                readme_path.read_text(), tree_version.release_text
             )
+        head = clone(ctx).commit_of("HEAD")
+        EditRecord(release, UpstreamPushStep.id).will_write(
+            str(head), {name: content.encode() for name, content in edits.items()}
+        )
+        for name, content in edits.items():
+            (release.clone / name).write_text(content)
         commands.run(ctx, commit)
 
     def _verify_upstream(self, ctx: StepContext, repo: GitRepo, commit: str) -> None:

@@ -11,9 +11,9 @@ from rmtui.core.status import Status
 from rmtui.ops.git import GitRepo
 from rmtui.sandbox.build import Sandbox
 from rmtui.steps.kit.edits import WAY_OUT, changed_paths
-from tests.helpers import git, short_tmpdir
+from tests.helpers import git, refs, short_tmpdir
 from tests.helpers.world import journal_lines
-from tests.steps.test_git_half import Rehearsal, _kill_before_commit, sandbox
+from tests.steps.test_git_half import VERSION, Rehearsal, _kill_before_commit, sandbox
 
 HAND_EDIT = "\n.. edited by the release manager, not committed yet\n"
 
@@ -104,3 +104,44 @@ def test_a_hand_edit_of_a_file_release_tools_writes_is_never_discarded(
     assert (sb.workspace / "edits" / "release.tools.json").is_file()
     name = (edit_between or recreate_next_entry(next_entry))(sb.clone)
     refused_keeping(rehearsal, sb, name)
+
+
+def test_upstream_push_never_commits_or_discards_a_hand_edit_of_patchlevel(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = sandbox(tmp)
+    rehearsal = Rehearsal(sb)
+    rehearsal.run(until="fork.push")
+    upstream = refs(sb.upstream)
+    name = "Include/patchlevel.h"
+
+    # Before the first attempt: refused, kept, nothing pushed.
+    append(name)(sb.clone)
+    before = journal_lines(sb.workspace)
+    record = rehearsal.fails_at("upstream.push")
+    assert f"changes this step did not make: {name}" in record.error
+    assert record.hint == WAY_OUT
+    assert (sb.clone / name).read_text().endswith(HAND_EDIT)
+    assert journal_lines(sb.workspace)[: len(before)] == before
+    assert refs(sb.upstream) == upstream
+    git("stash", "-q", cwd=sb.clone)
+
+    # Interrupted between its own edit and the post-release commit, then edited by hand.
+    _kill_before_commit(monkeypatch)
+    with pytest.raises(KeyboardInterrupt), rehearsal.engine.opened():
+        rehearsal.engine.retry("upstream.push")
+        rehearsal.engine.run_until()
+    assert (sb.workspace / "edits" / "upstream.push.json").is_file()
+    saved = (sb.clone / name).read_text()
+    append(name)(sb.clone)
+    record = rehearsal.fails_at("upstream.push")
+    assert f"changes this step did not make: {name}" in record.error
+    assert (sb.clone / name).read_text().endswith(HAND_EDIT)
+    assert refs(sb.upstream) == upstream
+
+    # Its own edit alone is put back and redone: the post-release commit is made once.
+    (sb.clone / name).write_text(saved)
+    rehearsal.retry_and_finish("upstream.push")
+    assert not (sb.workspace / "edits" / "upstream.push.json").exists()
+    log = git("log", "--format=%s", "-3", "3.13", cwd=sb.upstream).splitlines()
+    assert log.count(f"Post {VERSION}") == 1

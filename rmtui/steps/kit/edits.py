@@ -151,7 +151,7 @@ def restore_command(release: Release) -> Command:
     return commands.git(
         release,
         "restore",
-        "--source={upstream.base_sha}",
+        "--source={edits.base}",
         "--staged",
         "--worktree",
         "--",
@@ -211,7 +211,7 @@ def undo_own_edits(ctx: StepContext, repo: GitRepo, step_id: str, base: str) -> 
         )
     ctx.output(f"an interrupted attempt left its own edits behind: putting back {listing(changed)}")
     for name in changed:
-        values: dict[str, Any] = {"upstream.base_sha": base, "path": name}
+        values: dict[str, Any] = {"edits.base": base, "path": name}
         if mine[name].before is None:
             commands.run(ctx, unstage_command(ctx.release), values)
             (tree / name).unlink(missing_ok=True)
