@@ -1,11 +1,10 @@
-"""Edits a step makes in the RM's clone: recorded before they happen, undone only when proven.
+"""Edits a step makes in the RM's clone: recorded before they happen, undone only when proven."""
 
-A step that writes files in the clone first records, atomically, each file's digest before
-(its pre-image) and the digest it will write (its post-image) in `edits/<step>.json` in the
-workspace. When a later attempt finds uncommitted changes, it undoes only files whose content
-is exactly one of those two images; anything else is the RM's work, and the step refuses,
-naming the files: nothing the RM wrote is ever discarded.
-"""
+# A step that writes files in the clone first records, atomically, each file's digest before
+# (its pre-image) and the digest it will write (its post-image) in `edits/<step>.json` in the
+# workspace. When a later attempt finds uncommitted changes, it undoes only files whose content
+# is exactly one of those two images; anything else is the RM's work, and the step refuses,
+# naming the files: nothing the RM wrote is ever discarded.
 
 from __future__ import annotations
 

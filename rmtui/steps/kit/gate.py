@@ -1,12 +1,11 @@
-"""The final gate: what every irreversible step checks first, so nothing unchecked leaves.
+"""The final gate: what every irreversible step checks first, so nothing unchecked leaves."""
 
-`gate(ctx)` checks that the manifest is complete (both source tarballs, their SBOMs, the docs
-when the release type has them, each expert's installers as the profile declares them), that
-every file still has the digest recorded when it was built or imported, that every signature
-the signing policy requires exists and verifies, and that the tag and the release commit on
-the clone and on the fork are still the recorded ones. The first mismatch stops the step
-before it acts, naming the file, both digests, and the way to recover.
-"""
+# `gate(ctx)` checks that the manifest is complete (both source tarballs, their SBOMs, the docs
+# when the release type has them, each expert's installers as the profile declares them), that
+# every file still has the digest recorded when it was built or imported, that every signature
+# the signing policy requires exists and verifies, and that the tag and the release commit on
+# the clone and on the fork are still the recorded ones. The first mismatch stops the step
+# before it acts, naming the file, both digests, and the way to recover.
 
 from __future__ import annotations
 
