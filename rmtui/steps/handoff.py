@@ -35,7 +35,10 @@ GUIDE = Guide(
     "each expert. Meanwhile the source tarballs can be built; signing waits until both have "
     "delivered. When an expert sends a folder of installers with a `SHA256SUMS`, import it with "
     "`rmtui handoff import RELEASE DIR --role Windows` (or `macOS`): every file is checked "
-    "against that list, copied into `artifacts/`, and the wait for that role ends. "
+    "against that list and against that role's installers as the profile's `[[installers]]` "
+    "declare them (names, platforms, counts), copied into `artifacts/`, and the wait for that "
+    "role ends. Another role's files are refused, naming that role; a delivery missing a "
+    "declared installer is refused and the hand-off keeps waiting. "
     "Security-only releases ship source only and have no hand-off.",
     why="The installers must be built from the same public commit as the source tarballs.",
     goes_wrong="An expert builds from a branch instead of the tag, a file is lost or truncated "
@@ -45,8 +48,10 @@ GUIDE = Guide(
     "SHA before building), and files altered on the way back (each is checked against the "
     "expert's checksum list, and nothing is copied if one fails).",
     recover="A refused import copies nothing: ask the expert for the missing file or a corrected "
-    "list, then import again. An expert who cannot deliver: mark the step done by hand with a "
-    "reason; the release then ships without those installers.",
+    "list, then import again. Files for the other role: import them with that `--role`. An "
+    'installer this release ships without: mark it `optional = "why"` in the release\'s '
+    "`[[installers]]`; the final gate before the upstream push checks every installer that "
+    "is not optional is there.",
     who="The release manager hands off; the Windows and macOS experts build and deliver.",
     references=("PEP 101: Hand off to the Windows and macOS experts",),
 )
