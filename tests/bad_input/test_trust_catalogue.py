@@ -62,7 +62,8 @@ def failed_run(sandbox: Sandbox, step_id: str, *args: str) -> str:
     assert "Traceback" not in done.stdout + done.stderr
     assert status_of(sandbox, step_id) is Status.FAILED
     events = journal_lines(sandbox.workspace)[seq:]
-    assert [e.get("step") for e in events if e.get("step") == step_id]
+    moves = [e["new"] for e in events if e["kind"] == "transition" and e["step"] == step_id]
+    assert moves[-2:] == ["running", "failed"], moves
     assert chain_verifies(sandbox.workspace)
     record = StateStore(sandbox.workspace / "state.json").load().steps[step_id]
     assert record.error in done.stdout + done.stderr
