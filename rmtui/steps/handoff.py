@@ -35,14 +35,14 @@ GUIDE = Guide(
     "each expert. Meanwhile the source tarballs can be built; signing waits until both have "
     "delivered. When an expert sends a folder of installers with a `SHA256SUMS`, import it with "
     "`rmtui handoff import RELEASE DIR --role Windows` (or `macOS`): every file is checked "
-    "against that list and against that role's installers as the profile's `[[installers]]` "
-    "declare them (names, platforms, counts), copied into `artifacts/`, and the wait for that "
-    "role ends. Another role's files are refused, naming that role; a delivery missing a "
-    "declared installer is refused and the hand-off keeps waiting. "
+    "against that list, copied into `artifacts/`, and the wait for that role ends. "
     "Security-only releases ship source only and have no hand-off.",
     why="The installers must be built from the same public commit as the source tarballs.",
     goes_wrong="An expert builds from a branch instead of the tag, a file is lost or truncated "
-    "on the way back, or an expert is unavailable for days.",
+    "on the way back, or an expert is unavailable for days. The import checks each role's "
+    "files against its installers as the profile's `[[installers]]` declare them (names, "
+    "platforms, counts): another role's files are refused, naming that role, and a delivery "
+    "missing a declared installer is refused while the hand-off keeps waiting.",
     threat=Threat.BUILD_PROCESS,
     threat_detail="Installers built from another commit or a moved tag (the experts check the "
     "SHA before building), and files altered on the way back (each is checked against the "
