@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -112,6 +113,39 @@ class Publish:
 
 
 @dataclass(frozen=True)
+class Installer:
+    """One installer an expert role delivers: its file-name pattern, platform and count.
+
+    `pattern` is a shell-style pattern in which `{version}` is the release's version; a file
+    matches when its name does. `optional` says why a release may ship without it ("" means
+    the hand-off waits until it is delivered).
+    """
+
+    role: str
+    pattern: str
+    platform: str
+    count: int = 1
+    optional: str = ""
+
+    def name_pattern(self, version: str) -> str:
+        return self.pattern.replace("{version}", version)
+
+    def matches(self, name: str, version: str) -> bool:
+        return fnmatch.fnmatchcase(name, self.name_pattern(version))
+
+
+EXPERT_ROLES = ("Windows", "macOS")
+
+# What CPython's experts deliver for a release with installers (PEP 101).
+CPYTHON_INSTALLERS: tuple[Installer, ...] = (
+    Installer("Windows", "python-{version}-amd64.exe", "Windows x86-64"),
+    Installer("Windows", "python-{version}-arm64.exe", "Windows ARM64"),
+    Installer("Windows", "python-{version}.exe", "Windows x86 (32-bit)"),
+    Installer("macOS", "python-{version}-macos11.pkg", "macOS 10.13+ universal2"),
+)
+
+
+@dataclass(frozen=True)
 class Profile:
     """A whole profile, as read from TOML and validated."""
 
@@ -124,12 +158,17 @@ class Profile:
     signing: Signing = field(default_factory=Signing)
     commands: Commands = field(default_factory=Commands)
     publish: Publish = field(default_factory=Publish)
+    installers: tuple[Installer, ...] = CPYTHON_INSTALLERS
 
     def to_toml_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         signers = data["signing"].pop("signers")
         data["signing"]["signers"] = signers
+        data["installers"] = [dataclasses.asdict(i) for i in self.installers]
         return data
+
+    def installers_of(self, role: str) -> tuple[Installer, ...]:
+        return tuple(i for i in self.installers if i.role == role)
 
 
 T = TypeVar("T")
@@ -165,8 +204,10 @@ def _build(cls: type[T], table: Any, where: str, source: str) -> T:
         )
     for name, value in table.items():
         expected = fields[name].type
-        if expected in ("str", "bool") and not isinstance(
-            value, str if expected == "str" else bool
+        kinds = {"str": str, "bool": bool, "int": int}
+        if expected in kinds and (
+            not isinstance(value, kinds[expected])
+            or (expected == "int" and isinstance(value, bool))
         ):
             raise ProfileError(
                 f"{source}: [{where}] {name} must be a {expected}, not {type(value).__name__}",
@@ -208,6 +249,36 @@ def _check_maintenance_pattern(pattern: str, source: str) -> None:
         )
 
 
+def _installers(table: Any, source: str) -> tuple[Installer, ...]:
+    """[[installers]] of a profile: each names an expert role, a {version} pattern, a count."""
+    if not isinstance(table, list):
+        raise ProfileError(
+            f"{source}: installers must be a list of tables ([[installers]])",
+            "see docs/profile.md",
+        )
+    found = []
+    for number, entry in enumerate(table, 1):
+        where = f"installers #{number}"
+        installer = _build(Installer, entry, where, source)
+        if installer.role not in EXPERT_ROLES:
+            raise ProfileError(
+                f"{source}: [{where}] role = {installer.role!r} is not an expert role",
+                f"use one of {', '.join(EXPERT_ROLES)}",
+            )
+        if "{version}" not in installer.pattern:
+            raise ProfileError(
+                f"{source}: [{where}] pattern = {installer.pattern!r} lacks {{version}}",
+                'name the release\'s version in it, e.g. pattern = "python-{version}-amd64.exe"',
+            )
+        if installer.count < 1:
+            raise ProfileError(
+                f"{source}: [{where}] count = {installer.count} is below 1",
+                'an installer that may be missing is marked optional = "why" instead',
+            )
+        found.append(installer)
+    return tuple(found)
+
+
 def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
     """Validate a parsed profile; unknown keys and typos are errors naming the key."""
     top = [f.name for f in dataclasses.fields(Profile)]
@@ -243,6 +314,9 @@ def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
         signing=signing,
         commands=_build(Commands, data.get("commands", {}), "commands", source),
         publish=_build(Publish, data.get("publish", {}), "publish", source),
+        installers=(
+            _installers(data["installers"], source) if "installers" in data else CPYTHON_INSTALLERS
+        ),
     )
     _check_maintenance_pattern(profile.branches.maintenance, source)
     _choice(profile.freeze.method, FREEZE_METHODS, "freeze.method", source)

@@ -138,6 +138,11 @@ def sandbox_profile(sandbox: Sandbox, fingerprint: str) -> Profile:
                 "test": SANDBOX_TEST_COMMAND,
             },
             "publish": {"method": "local", "target": str(sandbox.downloads)},
+            "installers": [
+                {"role": role, "pattern": pattern, "platform": f"{role} (sandbox stand-in)"}
+                for role, names in stand_in_patterns().items()
+                for pattern in names
+            ],
         },
         source="sandbox profile",
     )
@@ -225,11 +230,19 @@ def _make_key(gnupghome: Path) -> str:
     return gpg.generate_key(name, email, passphrase=None, expire="1y")
 
 
+def stand_in_patterns() -> dict[str, list[str]]:
+    """The files standing in for each expert's installers, by role, as profile patterns."""
+    return {
+        "Windows": ["python-{version}-amd64.exe.stand-in", "python-{version}-arm64.exe.stand-in"],
+        "macOS": ["python-{version}-macos11.pkg.stand-in"],
+    }
+
+
 def stand_in_names(version: ReleaseVersion) -> dict[str, list[str]]:
     """The files standing in for each expert's installers, by role."""
     return {
-        "Windows": [f"python-{version}-amd64.exe.stand-in", f"python-{version}-arm64.exe.stand-in"],
-        "macOS": [f"python-{version}-macos11.pkg.stand-in"],
+        role: [pattern.replace("{version}", str(version)) for pattern in patterns]
+        for role, patterns in stand_in_patterns().items()
     }
 
 

@@ -39,14 +39,19 @@ GUIDE = Guide(
     "Security-only releases ship source only and have no hand-off.",
     why="The installers must be built from the same public commit as the source tarballs.",
     goes_wrong="An expert builds from a branch instead of the tag, a file is lost or truncated "
-    "on the way back, or an expert is unavailable for days.",
+    "on the way back, or an expert is unavailable for days. The import checks each role's "
+    "files against its installers as the profile's `[[installers]]` declare them (names, "
+    "platforms, counts): another role's files are refused, naming that role, and a delivery "
+    "missing a declared installer is refused while the hand-off keeps waiting.",
     threat=Threat.BUILD_PROCESS,
     threat_detail="Installers built from another commit or a moved tag (the experts check the "
     "SHA before building), and files altered on the way back (each is checked against the "
     "expert's checksum list, and nothing is copied if one fails).",
     recover="A refused import copies nothing: ask the expert for the missing file or a corrected "
-    "list, then import again. An expert who cannot deliver: mark the step done by hand with a "
-    "reason; the release then ships without those installers.",
+    "list, then import again. Files for the other role: import them with that `--role`. An "
+    'installer this release ships without: mark it `optional = "why"` in the release\'s '
+    "`[[installers]]`; the final gate before the upstream push checks every installer that "
+    "is not optional is there.",
     who="The release manager hands off; the Windows and macOS experts build and deliver.",
     references=("PEP 101: Hand off to the Windows and macOS experts",),
 )

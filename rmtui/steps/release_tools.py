@@ -13,7 +13,15 @@ from rmtui.core.release import Release
 from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContext
 from rmtui.ops.git import GitRepo
 from rmtui.steps.kit import commands
+from rmtui.steps.kit.edits import (
+    WAY_OUT,
+    EditRecord,
+    changed_paths,
+    restore_actions,
+    undo_own_edits,
+)
 from rmtui.steps.kit.export import blurb_command
+from rmtui.steps.kit.manifest import listing
 from rmtui.steps.kit.repo import clone, quiet_clone
 
 NEWS_NEXT = Path("Misc/NEWS.d/next")
@@ -30,8 +38,11 @@ GUIDE = Guide(
     threat_detail="A hand-edited version bump that disagrees between files, or a release commit "
     "with unrelated changes in it. The probe checks the commit's parent, message and "
     "`patchlevel.h` fields, so a crash and a retry never make a second commit.",
-    recover="If the branch exists with a different commit, look at it (`git log "
-    "branch-<version>`); delete the branch if it is a leftover, then retry.",
+    recover="Uncommitted changes in the clone that the step cannot prove it made itself (it "
+    "records each file's before and after digests in `edits/release.tools.json` before "
+    "editing) stop it, naming the files: commit or stash them, then retry; its own edits from "
+    "an interrupted attempt are put back. If the branch exists with a different commit, look "
+    "at it (`git log branch-<version>`); delete the branch if it is a leftover, then retry.",
     who="The release manager.",
     references=("PEP 101: Run the release tools (blurb release, bump the version)",),
 )
@@ -79,28 +90,16 @@ def tool_commands(release: Release) -> dict[str, Command]:
             commit_message(release),
             sentence=f'commit "{commit_message(release)}"',
         ),
-        "reset": commands.git(
-            release,
-            "reset",
-            "-q",
-            "--hard",
-            "{upstream.base_sha}",
-            sentence="undo what an interrupted attempt left uncommitted (its own files only)",
-        ),
-        "clean": commands.git(
-            release,
-            "clean",
-            "-q",
-            "-fd",
-            "--",
-            NEWS_NEXT.parent,
-            sentence="remove NEWS files an interrupted attempt left behind",
-        ),
     }
 
 
 def commit_message(release: Release) -> str:
     return f"Python {release.version}"
+
+
+def news_file(release: Release) -> str:
+    """The file `blurb release` folds the NEWS entries into."""
+    return f"{NEWS_NEXT.parent.as_posix()}/{release.version}.rst"
 
 
 def news_entries(tree: Path) -> list[Path]:
@@ -138,8 +137,7 @@ class ReleaseToolsStep(Step):
     def plan(self, release: Release) -> list[Action]:
         run = tool_commands(release)
         return [
-            Action.of(run["reset"]),
-            Action.of(run["clean"]),
+            *restore_actions(release),
             Action.of(run["create"]),
             Action.of(run["switch"]),
             Action.of(run["blurb"]),
@@ -197,10 +195,19 @@ class ReleaseToolsStep(Step):
                     f"look at it (git -C {tree} log {branch}); if it is a leftover, delete it "
                     f"(git -C {tree} branch -D {branch}) and retry",
                 )
+            EditRecord(release, self.id).forget()
             ctx.record_fact(facts.RELEASE_COMMIT.name, existing)
             return
-        self._reset_own_leftovers(ctx, repo, base)
+        if existing is None or repo.current_branch() == branch:
+            # Nothing of the RM's is ever discarded: only this step's own recorded edits.
+            undo_own_edits(ctx, repo, self.id, base)
+        elif changed_paths(repo):
+            raise StepFailed(
+                f"the working clone {tree} has uncommitted changes: {listing(changed_paths(repo))}",
+                WAY_OUT,
+            )
         commands.run(ctx, run["create"] if existing is None else run["switch"], values)
+        record = EditRecord(release, self.id)
         entries = news_entries(tree)
         if entries:
             blurb = blurb_command(release)
@@ -209,16 +216,25 @@ class ReleaseToolsStep(Step):
                     f"the tree has {len(entries)} NEWS entries but blurb is not installed",
                     "install it (pip install blurb, or rmtui[cpython]) and retry",
                 )
+            touched = [*(p.relative_to(tree).as_posix() for p in entries), news_file(release)]
+            record.tool_will_write(base, touched)
             commands.run(ctx, run["blurb"])
+            record.settle(touched)
         else:
             ctx.output("no NEWS entries in Misc/NEWS.d/next: blurb is not needed")
-        version_file = tree / release.profile.files.version_file
-        version_file.write_text(
-            update_patchlevel(version_file.read_text(), release.version, str(release.version))
-        )
-        readme = tree / release.profile.files.readme
+        files = release.profile.files
+        version_file = tree / files.version_file
+        edits = {
+            files.version_file: update_patchlevel(
+                version_file.read_text(), release.version, str(release.version)
+            )
+        }
+        readme = tree / files.readme
         if readme.exists():
-            readme.write_text(update_readme_version(readme.read_text(), str(release.version)))
+            edits[files.readme] = update_readme_version(readme.read_text(), str(release.version))
+        record.will_write(base, {name: text.encode() for name, text in edits.items()})
+        for name, text in edits.items():
+            (tree / name).write_text(text)
         commands.run(ctx, run["add"])
         commands.run(ctx, run["commit"])
         commit = repo.commit_of("HEAD")
@@ -226,33 +242,6 @@ class ReleaseToolsStep(Step):
         problem = release_commit_problem(repo, release, commit, base)
         if problem:
             raise StepFailed(f"the new release commit is wrong: {problem}", "report this bug")
+        record.forget()
         ctx.output(f"release commit {commit}")
         ctx.record_fact(facts.RELEASE_COMMIT.name, commit)
-
-    def _reset_own_leftovers(self, ctx: StepContext, repo: GitRepo, base: str) -> None:
-        """Undo what an interrupted attempt left uncommitted, but only in the files it edits."""
-        dirty = repo.dirty_files()
-        if not dirty:
-            return
-        release = ctx.release
-        ours = (
-            str(NEWS_NEXT.parent),
-            release.profile.files.version_file,
-            release.profile.files.readme,
-        )
-        foreign = [f for f in dirty if not f.startswith(ours)]
-        if foreign:
-            raise StepFailed(
-                f"the working clone has changes this step did not make: {', '.join(foreign[:5])}",
-                "commit or stash them, then retry",
-            )
-        head = repo.commit_of("HEAD")
-        if head != base:
-            raise StepFailed(
-                f"the clone's HEAD is {str(head)[:12]}, not upstream's {base[:12]}",
-                f"switch to {release.release_branch} or {release.branch} and retry",
-            )
-        ctx.output("an interrupted attempt left edits behind; restoring those files")
-        run = tool_commands(release)
-        commands.run(ctx, run["reset"], {"upstream.base_sha": base})
-        commands.run(ctx, run["clean"])

@@ -10,6 +10,7 @@ from rmtui.core.errors import RmtuiError, SigningError, StepFailed
 from rmtui.core.guide import Guide, Threat
 from rmtui.core.release import Release
 from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContext
+from rmtui.steps.kit.gate import require_recorded_files
 from rmtui.steps.kit.gpg import GpgSession
 from rmtui.steps.kit.manifest import (
     SUMS_FILE_NAME,
@@ -56,9 +57,10 @@ GUIDE = Guide(
     "Sigstore cannot run (rehearsal without network or identity, or the profile turns it off) "
     "it is skipped with the reason written to the journal; no bundle is ever faked.",
     recover="A wrong passphrase: `rmtui secrets set gpg-passphrase`, then retry. A bundle for "
-    "the wrong identity: log in with the account the profile names. A tampered artifact: "
-    "rebuild it (`export.source`) or fetch the right one, delete its stale `.asc`/`.sigstore`, "
-    "and retry; signatures that still verify are kept.",
+    "the wrong identity: log in with the account the profile names. A tampered or deleted "
+    "artifact (signing refuses to go on without it): restore the original, or re-run the step "
+    "that made it and everything after it (`rmtui redo RELEASE STEP_ID --reason TEXT`); "
+    "signatures that still verify are kept.",
     who="The release manager (Sigstore login with the identity the profile lists).",
     references=("PEP 101: Sign the release artifacts", "PEP 761"),
 )
@@ -192,6 +194,7 @@ class SignArtifactsStep(Step):
         if ctx.facts.get(facts.RELEASE_COMMIT.name) is not None and release.clone.is_dir():
             require_release_commit(ctx, quiet_clone(ctx))
         _check_against_sums(release.artifacts, artifacts)
+        require_recorded_files(ctx, so_far="Nothing was signed.")
         try:
             policy = signing_policy(release)
         except RmtuiError as exc:
@@ -309,5 +312,6 @@ def _check_against_sums(folder: Path, artifacts: list[Path]) -> None:
         raise StepFailed(
             f"{listing(changed, 4)} differ from their digests in {SUMS_FILE_NAME}: they changed "
             "after they were built",
-            "find out why; rebuild them (export.source) so that both agree, then retry",
+            "find out why; restore the originals, or re-run the step that built them and "
+            "everything after it (`rmtui redo RELEASE export.source --reason TEXT`), then retry",
         )

@@ -17,12 +17,18 @@ from rmtui.core.step import Action, Phase, Probe, ProbeContext, Step, StepContex
 from rmtui.core.version import ReleaseType
 from rmtui.ops.git import GitRepo
 from rmtui.steps.kit import commands
+from rmtui.steps.kit.edits import EditRecord, restore_actions, undo_own_edits
 from rmtui.steps.kit.freeze_methods import freeze_method
-from rmtui.steps.kit.repo import clone, quiet_clone, require_fork_tag, require_release_commit
+from rmtui.steps.kit.gate import gate, gate_actions
+from rmtui.steps.kit.repo import clone, quiet_clone
 
 GUIDE = Guide(
-    does="Checks that your local tag *and* the fork's tag still resolve to the release commit "
-    "recorded at tag time, and that upstream's branch has not moved. Then it merges the tag into "
+    does="Runs the final gate first: the manifest is complete (both source tarballs, their "
+    "SBOMs, the docs when the release has them, each expert's installers as the profile "
+    "declares them), every file still has the digest recorded when it was built or imported, "
+    "every signature the policy requires verifies, and your local tag *and* the fork's tag "
+    "still resolve to the release commit recorded at tag time. It checks that upstream's "
+    "branch has not moved. Then it merges the tag into "
     "the release branch (as PEP 101 says), makes the post-release commit (`patchlevel.h` at "
     "`X.Y.Z+`, or `+dev` from 3.15), shows a dry run, and pushes branch and tag to upstream "
     "atomically. Finally it reads upstream's refs back. For b1 it also creates the `X.Y` branch "
@@ -34,7 +40,9 @@ GUIDE = Guide(
     threat_detail="A tag moved on the fork between the fork push and this step (the release "
     "stops, naming both SHAs), and a push that would drag in commits landed during the release.",
     recover="A refused push changes nothing (it is atomic): fix the cause and retry. A moved "
-    "tag: find out who moved it before doing anything else.",
+    "tag: find out who moved it before doing anything else. A file the gate refuses: restore "
+    "it, or re-run the step that made it and everything after it (`rmtui redo RELEASE STEP_ID "
+    "--reason TEXT`).",
     who="The release manager, with push rights to upstream.",
     references=("PEP 101: Push the release to upstream (merge the tag, post-release bump)",),
 )
@@ -168,10 +176,8 @@ class UpstreamPushStep(Step):
             order += ["post"]
         return [
             Action.of(run["probe-fetch"]),
-            Action(
-                "check (read-only) that the local and the fork's tag still resolve to the "
-                "recorded commit {release.commit_sha}"
-            ),
+            *gate_actions(),
+            *restore_actions(release),
             *(Action.of(run[name]) for name in order),
             Action.of(run["preview"]),
             Action.of(run["push"]),
@@ -229,9 +235,9 @@ class UpstreamPushStep(Step):
     def run(self, ctx: StepContext) -> None:
         release = ctx.release
         repos = release.profile.repos
+        # The final gate comes first: nothing leaves unless everything still is as recorded.
+        commit = gate(ctx, so_far="Nothing was pushed to upstream.")
         repo = clone(ctx)
-        commit = require_release_commit(ctx, repo)
-        require_fork_tag(ctx, repo, commit, so_far="Nothing was pushed to upstream.")
         base = facts.UPSTREAM_BASE.require(ctx.facts)
         branch = release.branch
         run = upstream_commands(release)
@@ -248,7 +254,11 @@ class UpstreamPushStep(Step):
                 "a revert on top would not help. To release with it instead, start the "
                 "release over from the new tip",
             )
+        head = repo.commit_of("HEAD")
+        # Only this step's own recorded edits of an interrupted attempt are ever put back.
+        undo_own_edits(ctx, repo, self.id, str(head))
         self._merge_and_bump(ctx, repo, commit, base)
+        EditRecord(release, self.id).forget()
         push = run["push"]
         if "push-unfrozen" in run and not facts.FROZEN_BRANCHES.get(ctx.facts):
             push = run["push-unfrozen"]
@@ -294,12 +304,19 @@ class UpstreamPushStep(Step):
             ctx.output(f"{release.profile.files.version_file} already at {py_version}")
             return
         tree_version = TreeVersion.parse(py_version)
-        version_file.write_text(update_patchlevel(text, tree_version, py_version))
+        files = release.profile.files
+        edits = {files.version_file: update_patchlevel(text, tree_version, py_version)}
         if readme:
-            readme_path = release.clone / release.profile.files.readme
-            readme_path.write_text(
-                update_readme_version(readme_path.read_text(), tree_version.release_text)
+            readme_path = release.clone / files.readme
+            edits[files.readme] = update_readme_version(
+                readme_path.read_text(), tree_version.release_text
             )
+        head = clone(ctx).commit_of("HEAD")
+        EditRecord(release, UpstreamPushStep.id).will_write(
+            str(head), {name: content.encode() for name, content in edits.items()}
+        )
+        for name, content in edits.items():
+            (release.clone / name).write_text(content)
         commands.run(ctx, commit)
 
     def _verify_upstream(self, ctx: StepContext, repo: GitRepo, commit: str) -> None:

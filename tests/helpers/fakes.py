@@ -232,6 +232,11 @@ def fake_release(
                     "fork": str(workspace.parent / "fork.git"),
                     "clone": str(workspace.parent / "clone"),
                 },
+                # What the fake experts deliver: one installer each.
+                "installers": [
+                    {"role": "Windows", "pattern": "python-{version}-amd64.exe", "platform": "x64"},
+                    {"role": "macOS", "pattern": "python-{version}-macos11.pkg", "platform": "mac"},
+                ],
             }
         )
     else:

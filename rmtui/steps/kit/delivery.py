@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from rmtui.core import facts
 from rmtui.core.errors import RmtuiError
 from rmtui.core.facts import FileRecords
+from rmtui.core.profile import Installer
 from rmtui.core.release import Release
 from rmtui.core.status import Status
 from rmtui.core.step import Role
@@ -153,6 +155,65 @@ def check_delivery(source: Path, release: Release) -> dict[str, str]:
     return expected
 
 
+def looks_like(name: str, release: Release) -> Installer | None:
+    """The profile's installer whose pattern `name` matches (None when it matches none)."""
+    version = str(release.version)
+    return next((i for i in release.profile.installers if i.matches(name, version)), None)
+
+
+def check_role(names: Iterable[str], release: Release, role: str, source: Path) -> None:
+    """Refuse a delivery that is not `role`'s installers exactly as the profile declares them:
+    another role's files, files no installer pattern names, too many, or a missing one."""
+    version = str(release.version)
+    files = sorted(names)
+    wrong: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for name in files:
+        installer = looks_like(name, release)
+        if installer is None:
+            unknown.append(name)
+        elif installer.role != role:
+            wrong.setdefault(installer.role, []).append(f"{name} ({installer.platform})")
+    if wrong:
+        which = ", ".join(f"{listing(items)} look like {other}'s" for other, items in wrong.items())
+        raise RmtuiError(
+            f"the delivery in {source} is not {role}'s: {which}; nothing was copied and the "
+            f"hand-off still waits for {role}",
+            " or ".join(f"import it with --role {other}" for other in wrong)
+            + f", and ask the {role} expert for {role}'s own installers",
+        )
+    expected = release.profile.installers_of(role)
+    wanted = ", ".join(i.name_pattern(version) for i in expected) or "nothing"
+    if unknown:
+        raise RmtuiError(
+            f"{listing(unknown)} in {source} is no installer the profile expects from {role} "
+            f"(it expects {wanted}); nothing was copied",
+            f"deliver only {role}'s installers; if this file ships too, add it to the "
+            "release's profile as an [[installers]] entry (docs/profile.md)",
+        )
+    surplus, missing = [], []
+    for installer in expected:
+        found = sum(installer.matches(name, version) for name in files)
+        pattern = installer.name_pattern(version)
+        if found > installer.count:
+            surplus.append(f"{found} files match {pattern}, {installer.count} expected")
+        elif found < installer.count and not installer.optional:
+            missing.append(f"{pattern} ({installer.platform})")
+    if surplus:
+        raise RmtuiError(
+            f"the {role} delivery in {source} has too many installers: {'; '.join(surplus)}; "
+            "nothing was copied",
+            f"ask the {role} expert which one ships, then import the folder again",
+        )
+    if missing:
+        raise RmtuiError(
+            f"the {role} delivery in {source} lacks {listing(missing)}; nothing was copied and "
+            f"the hand-off still waits for {role}",
+            f"ask the {role} expert for it and import the whole folder again; to ship without "
+            'it, mark it optional = "why" in the release\'s [[installers]] (docs/profile.md)',
+        )
+
+
 def import_delivery(
     engine: Engine,
     role: str | None,
@@ -170,6 +231,7 @@ def import_delivery(
     role = _waiting_role(engine, role)
     release = engine.release
     expected = check_delivery(source, release)
+    check_role(expected, release, role, source)
     assert_sums_current(release.artifacts)
     copied = install_files(
         {name: source / name for name in expected}, release.artifacts, expected=expected

@@ -11,6 +11,7 @@ from rmtui.core.errors import StepFailed
 from rmtui.core.facts import FileRecords
 from rmtui.core.release import Release
 from rmtui.core.step import ProbeContext
+from rmtui.core.version import ReleaseType
 from rmtui.ops.archive import tarball_prefix
 from rmtui.ops.checksums import (
     NOT_SHIPPED_SUFFIXES,
@@ -21,6 +22,19 @@ from rmtui.ops.checksums import (
 )
 
 __all__ = ["NOT_SHIPPED_SUFFIXES", "SUMS_FILE_NAME", "FileRecords"]
+
+# release.py builds docs for `tag.is_final or tag.level == "rc"`: level "f" covers bugfix
+# releases (3.13.5) as well as X.Y.0. Security-only releases ship source only.
+DOCS_RELEASE_TYPES = frozenset({ReleaseType.RC, ReleaseType.FINAL, ReleaseType.BUGFIX})
+
+
+def has_handoff(release: Release) -> bool:
+    """Whether the Windows and macOS experts build installers for this release."""
+    return not release.security_only
+
+
+def builds_docs(release: Release) -> bool:
+    return not release.security_only and release.release_type in DOCS_RELEASE_TYPES
 
 
 def shipped_artifacts(folder: Path) -> list[Path]:

@@ -20,7 +20,7 @@ def quiet_clone(ctx: ProbeContext) -> GitRepo:
     return GitRepo(ctx.release.clone, cancel=ctx.cancel)
 
 
-def require_release_commit(ctx: ProbeContext, repo: GitRepo) -> str:
+def require_release_commit(ctx: ProbeContext, repo: GitRepo, *, so_far: str = "") -> str:
     """The recorded release commit, after checking the local tag still points at it."""
     recorded = facts.RELEASE_COMMIT.require(ctx.facts)
     tag = ctx.release.version.tag
@@ -28,7 +28,7 @@ def require_release_commit(ctx: ProbeContext, repo: GitRepo) -> str:
     if local is not None and local != recorded:
         raise StepFailed(
             f"the local tag {tag} now points at {local}, but the release commit recorded "
-            f"at tag time is {recorded}: the tag was moved",
+            f"at tag time is {recorded}: the tag was moved" + (f". {so_far}" if so_far else ""),
             "stop and find out who moved it; restore it with "
             f"`git tag -f {tag} {recorded}` only if you are sure, then retry",
         )
