@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from rmtui.cli.terminal_prompter import GLYPHS, TerminalListener, TerminalPrompter
+from rmtui.cli.glyphs import GLYPHS
+from rmtui.cli.terminal_prompter import TerminalListener, TerminalPrompter
 from rmtui.core.engine import Engine
 from rmtui.core.resume import Settlement
 from rmtui.usecases.lifecycle import make_engine

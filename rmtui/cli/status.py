@@ -20,7 +20,7 @@ from rmtui.cli.errors import friendly_errors
 @friendly_errors
 def status(release: str, as_json: bool) -> None:
     """Every step of RELEASE with its status, timestamps and reason."""
-    from rmtui.cli.terminal_prompter import GLYPHS
+    from rmtui.cli.glyphs import GLYPHS
     from rmtui.core.release import resolve_workspace
     from rmtui.core.status import Status
     from rmtui.usecases.standing import read_release, status_document

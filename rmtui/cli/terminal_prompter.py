@@ -8,20 +8,11 @@ from typing import TextIO
 
 import click
 
+from rmtui.cli.glyphs import GLYPHS
 from rmtui.core.errors import RmtuiError
 from rmtui.core.events import EngineEvent, Notice, OutputLine, StatusChanged
 from rmtui.core.redact import register_secret
-from rmtui.core.status import Status
 from rmtui.core.step import PointOfNoReturn
-
-GLYPHS = {
-    Status.PENDING: "·",
-    Status.RUNNING: "▶",
-    Status.DONE: "✔",
-    Status.FAILED: "✘",
-    Status.SKIPPED: "↷",
-    Status.WAITING: "⧗",
-}
 
 
 class TerminalPrompter:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from rmtui.core.status import RUNNABLE, SETTLED, Status
-from rmtui.core.step import Plan, Step
 from rmtui.core.store import ReleaseState, StepRecord
+
+
+class PlannedStep(Protocol):
+    """What standing needs of a step: a built Step, or its outline (core/outline.py)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def requires(self) -> tuple[str, ...]: ...
+
+
+AnyStep = TypeVar("AnyStep", bound=PlannedStep)
 
 # The values of Standing.overall, from the most to the least pressing.
 OVERALL = ("done", "failed", "running", "waiting", "in progress", "not started")
@@ -67,12 +80,12 @@ def _awaited(waiting: Mapping[str, tuple[str, ...]]) -> str:
     )
 
 
-def requirements_met(step: Step, records: Mapping[str, StepRecord]) -> bool:
+def requirements_met(step: PlannedStep, records: Mapping[str, StepRecord]) -> bool:
     """Whether every step `step` requires is done or skipped."""
     return all(records[r].status in SETTLED for r in step.requires)
 
 
-def next_runnable(plan: Plan, records: Mapping[str, StepRecord]) -> Step | None:
+def next_runnable(plan: Iterable[AnyStep], records: Mapping[str, StepRecord]) -> AnyStep | None:
     """The first step, in plan order, that can run now.
 
     Waiting steps are passed over, so work goes on around a wait; any other step that cannot
@@ -90,7 +103,9 @@ def next_runnable(plan: Plan, records: Mapping[str, StepRecord]) -> Step | None:
 
 
 def _blocked(
-    plan: Plan, records: Mapping[str, StepRecord], waiting: Mapping[str, tuple[str, ...]]
+    plan: Iterable[PlannedStep],
+    records: Mapping[str, StepRecord],
+    waiting: Mapping[str, tuple[str, ...]],
 ) -> str:
     """Why nothing can run (the caller knows that nothing can), naming every awaited step."""
 
@@ -119,16 +134,17 @@ def _blocked(
     return reason
 
 
-def standing(plan: Plan, state: ReleaseState) -> Standing:
+def standing(plan: Iterable[PlannedStep], state: ReleaseState) -> Standing:
     """Where the release stands: pure, from the plan and the state alone (no I/O)."""
+    plan = list(plan)
     records = {step.id: state.steps.get(step.id) or StepRecord() for step in plan}
     by_status: dict[Status, list[str]] = {status: [] for status in Status}
     for step in plan:
         by_status[records[step.id].status].append(step.id)
     done = sum(1 for record in records.values() if record.status in SETTLED)
+    total = len(records)
     waiting = {sid: tuple(records[sid].waiting_on) for sid in by_status[Status.WAITING]}
     nxt = next_runnable(plan, records)
-    total = len(plan)
     if done == total:
         overall = "done"
     elif by_status[Status.FAILED]:

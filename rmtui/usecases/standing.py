@@ -6,19 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rmtui.core.release import Release, load_release
+from rmtui.core.outline import PlanOutline, outline_key, outline_of, read_outline, store_outline
+from rmtui.core.release import RELEASE_FILE, Release, load_release
 from rmtui.core.standing import Standing, standing
-from rmtui.core.step import Plan
 from rmtui.core.store import ReleaseState, StateStore, StepRecord
-from rmtui.steps.plan import build_plan
 
 
 @dataclass(frozen=True)
 class ReleaseView:
-    """A release read for showing: its inputs, its plan and its state (nothing is locked)."""
+    """A release read for showing: its inputs, its plan's outline and its state (no lock)."""
 
     release: Release
-    plan: Plan
+    plan: PlanOutline
     state: ReleaseState
 
     @property
@@ -32,8 +31,20 @@ class ReleaseView:
 def read_release(workspace: Path) -> ReleaseView:
     """Read-only: never takes the lock, so it works while another process drives the release."""
     release = load_release(workspace)
-    plan = build_plan(release)
-    return ReleaseView(release, plan, StateStore(release.state_path).load())
+    return ReleaseView(release, plan_outline(release), StateStore(release.state_path).load())
+
+
+def plan_outline(release: Release) -> PlanOutline:
+    """The plan's outline: read from the workspace while it is current, else built and kept."""
+    key = outline_key((release.workspace / RELEASE_FILE).read_bytes())
+    outline = read_outline(release.workspace, key)
+    if outline is None:
+        # Only here are the step modules imported: the first view after a change pays for it.
+        from rmtui.steps.plan import build_plan
+
+        outline = outline_of(build_plan(release))
+        store_outline(release.workspace, key, outline)
+    return outline
 
 
 @dataclass(frozen=True)
@@ -86,8 +97,8 @@ def status_document(view: ReleaseView) -> dict[str, Any]:
             {
                 "id": step.id,
                 "title": step.title,
-                "phase": step.phase.value,
-                "role": step.role.value,
+                "phase": step.phase,
+                "role": step.role,
                 "irreversible": step.irreversible,
                 "status": record.status.value,
                 "reason": record.reason,
